@@ -1,0 +1,60 @@
+# integrity — one entry point for people and CI. Every target is idempotent.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SHARED ?= ../shared
+BENCH_FLOOR_PLAGDET ?= 0.80
+BENCH_MAX_MAE ?= 0.03
+# Debian packages the project needs: OCR (tesseract + Chinese), PDF tools and CJK fonts for reports and
+# test documents, Chromium for browser tests, docker-compose to validate docker-compose.yml.
+DEB_PACKAGES := tesseract-ocr tesseract-ocr-chi-sim poppler-utils fonts-noto-cjk chromium chromium-driver \
+	docker-compose libpango-1.0-0 libpangoft2-1.0-0
+
+.PHONY: setup demo test lint bench bench-speed bench-ingest serve clean
+
+setup: $(VENV)/.installed
+	@if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+	  missing=$$(for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	  if [ -n "$$missing" ]; then \
+	    echo "installing Debian packages: $$missing"; \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+	  fi; \
+	else echo "not root: skipping Debian packages ($(DEB_PACKAGES))"; fi
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@
+
+demo: setup
+	$(BIN)/integrity corpus add --corpus var/demo-corpus corpora/sample/corpus.jsonl
+	$(BIN)/integrity check corpora/sample/paper.txt --corpus var/demo-corpus --format text
+
+lint: setup
+	$(BIN)/ruff check integrity service workers tests bench
+	$(BIN)/ruff format --check integrity service workers tests bench
+	$(BIN)/mypy integrity service workers
+
+test: setup lint
+	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/python $(SHARED)/bench/score.py --bench $(SHARED)/bench/dev --cmd "$(BIN)/integrity" --jobs 2 \
+	  --min-plagdet $(BENCH_FLOOR_PLAGDET) --max-mae $(BENCH_MAX_MAE) --max-failures 0
+
+bench: setup
+	mkdir -p bench/out
+	$(BIN)/python $(SHARED)/bench/score.py --bench $(SHARED)/bench/dev --cmd "$(BIN)/integrity" --jobs 2 \
+	  --out bench/out/dev.json
+
+bench-speed: setup
+	$(BIN)/python -m bench.speed
+
+bench-ingest: setup
+	$(BIN)/python -m bench.ingest
+
+serve: setup
+	$(BIN)/integrity serve
+
+clean:
+	rm -rf $(VENV) var build *.egg-info

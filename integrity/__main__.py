@@ -1,0 +1,3 @@
+from integrity.cli import main
+
+main()

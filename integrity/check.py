@@ -1,0 +1,78 @@
+"""Check one paper end to end: ingest → similarity → journal/policy verdict.
+
+The CLI's ``integrity check`` and the service's jobs both call ``check_paper`` so the JSON they return
+is the same for the same file, corpus and policy version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from integrity import __version__
+from integrity.models import CheckOptions, ExtractedDocument, SimilarityReport
+from integrity.settings import Settings, get_settings
+
+SCHEMA_VERSION = 1
+
+
+def check_paper(
+    paper: Path,
+    corpus_dir: Path,
+    options: CheckOptions | None = None,
+    settings: Settings | None = None,
+) -> dict[str, Any]:
+    """Return the check result as a JSON-ready dict (the CLI contract in DEVELOPERS.md)."""
+    from integrity.corpus import Corpus
+    from integrity.ingest import extract
+
+    settings = settings or get_settings()
+    options = options or CheckOptions()
+    doc = extract(Path(paper), settings)
+    with Corpus.open(Path(corpus_dir), settings) as corpus:
+        similarity = compare_document(doc, corpus, options)
+        corpus_info = corpus.describe()
+    return build_result(Path(paper), doc, similarity, options, settings, corpus_info)
+
+
+def compare_document(doc: ExtractedDocument, corpus: Any, options: CheckOptions) -> SimilarityReport:
+    """Similarity of an already-extracted document (used by batches, which reuse one open corpus)."""
+    from integrity.match import compare
+
+    return compare(
+        doc.text,
+        corpus,
+        references_span=doc.references_span,
+        exclude_doc_ids=options.exclude_doc_ids,
+        self_authors=options.self_authors,
+        include_text=options.include_text,
+    )
+
+
+def build_result(
+    paper: Path,
+    doc: ExtractedDocument,
+    similarity: SimilarityReport,
+    options: CheckOptions,
+    settings: Settings,
+    corpus_info: dict[str, Any],
+) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "engine": {"name": "integrity", "version": __version__},
+        "paper": {"file_name": paper.name, "sha256": _sha256(paper), **doc.to_dict()},
+        "corpus": corpus_info,
+        "similarity": similarity.to_dict(),
+    }
+    # --- verdict (issue 6): journal catalogue + jurisdiction policy --------------------------
+    # integrity.policy fills result["journal"] and result["verdict"] here when options.verdict.
+    return result
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

@@ -1,0 +1,7 @@
+"""``integrity corpus add|list|remove|stats``."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(no_args_is_help=True)

@@ -1,0 +1,80 @@
+"""One typed settings object for the CLI, the API and the workers (env prefix ``INTEGRITY_``).
+
+Why one object: backends (embedded vs scale-out) are chosen here and only here, so the same code runs
+``integrity serve`` on a laptop and Celery + Redis + PostgreSQL in docker-compose. ``get_settings()``
+validates at start-up; a bad value stops the process with a message naming the variable.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+CORPORA_DIR = REPO_ROOT / "corpora"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="INTEGRITY_", env_file=None, extra="ignore")
+
+    # --- storage and backends -------------------------------------------------------------------
+    data_dir: Path = Field(default=Path("var"), description="Local files: uploads, corpora, SQLite databases")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default sqlite:///<data_dir>/integrity.db"
+    )
+    queue_backend: Literal["inprocess", "celery"] = "inprocess"
+    broker_url: str = "redis://127.0.0.1:6379/0"
+    redis_url: str = "redis://127.0.0.1:6379/1"
+    lsh_backend: Literal["sqlite", "redis"] = "sqlite"
+    redis_key_prefix: str = "integrity"
+
+    # --- matching ------------------------------------------------------------------------------
+    minhash_perms: int = Field(default=128, ge=16, le=512)
+    lsh_threshold: float = Field(default=0.2, gt=0.0, lt=1.0)
+    chunk_chars: int = Field(default=200, ge=50, le=5000)
+
+    # --- ingest limits (untrusted files are parsed in a subprocess under these) ----------------
+    max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
+    parse_timeout_s: float = Field(default=120.0, gt=0)
+    parse_memory_mb: int = Field(default=1536, ge=128)
+    max_pages: int = Field(default=300, ge=1)
+    ocr_enabled: bool = True
+    ocr_languages: str = "chi_sim+eng"
+
+    # --- catalogue and policy ------------------------------------------------------------------
+    catalogue_path: Path = CORPORA_DIR / "catalogue" / "catalogue.sqlite"
+    policy_dir: Path = CORPORA_DIR / "policies"
+    default_policy: str = "gansu-pingliang-2022"
+
+    # --- service -------------------------------------------------------------------------------
+    admin_api_key: SecretStr | None = None
+    admin_tenant: str = "default"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    worker_threads: int = Field(default=2, ge=1, le=64)
+    rate_limit_per_minute: int = Field(default=120, ge=1)
+    retention_days: int = Field(default=30, ge=1)
+    webhook_max_attempts: int = Field(default=5, ge=1, le=20)
+    report_signing_key: SecretStr | None = None
+    public_base_url: str = "http://127.0.0.1:8000"
+
+    @model_validator(mode="after")
+    def _default_database(self) -> Settings:
+        if self.database_url is None:
+            self.database_url = f"sqlite:///{(self.data_dir / 'integrity.db').resolve()}"
+        return self
+
+    @property
+    def db_url(self) -> str:
+        assert self.database_url is not None
+        return self.database_url
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Process-wide settings, read from the environment once and validated."""
+    return Settings()
