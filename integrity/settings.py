@@ -62,6 +62,13 @@ class Settings(BaseSettings):
     report_signing_key: SecretStr | None = None
     public_base_url: str = "http://127.0.0.1:8000"
 
+    # --- batches (zip + manifest screening) -----------------------------------------------------
+    batch_max_files: int = Field(default=5000, ge=1, description="Files allowed in one batch zip")
+    batch_max_unpacked_bytes: int = Field(default=2 * 1024**3, ge=1024, description="Total unpacked size")
+    batch_max_ratio: float = Field(default=200.0, gt=1, description="Largest compression ratio per member")
+    batch_max_manifest_rows: int = Field(default=20000, ge=1)
+    cross_min_ratio: float = Field(default=0.05, gt=0, lt=1, description="Cross-applicant flag threshold")
+
     @model_validator(mode="after")
     def _default_database(self) -> Settings:
         if self.database_url is None:
