@@ -61,6 +61,17 @@ class Settings(BaseSettings):
     webhook_max_attempts: int = Field(default=5, ge=1, le=20)
     report_signing_key: SecretStr | None = None
     public_base_url: str = "http://127.0.0.1:8000"
+    webhook_allow_private: bool = Field(
+        default=False, description="Allow callback URLs on loopback/private addresses (tests, closed networks)"
+    )
+    webhook_timeout_s: float = Field(default=10.0, gt=0)
+    webhook_backoff_s: float = Field(default=2.0, gt=0, description="First retry delay; doubles per attempt")
+    queue_paused: bool = Field(default=False, description="Accept and persist jobs but do not start them")
+    celery_queue: str = Field(default="integrity", pattern=r"^[A-Za-z0-9_.:-]{1,100}$")
+    task_time_limit_s: int = Field(default=1800, ge=10, description="Hard limit of one job")
+    celery_visibility_timeout_s: int = Field(
+        default=7200, ge=60, description="Broker redelivery delay; must exceed task_time_limit_s"
+    )
 
     # --- batches (zip + manifest screening) -----------------------------------------------------
     batch_max_files: int = Field(default=5000, ge=1, description="Files allowed in one batch zip")

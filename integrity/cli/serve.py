@@ -1,9 +1,206 @@
-"""CLI commands for the serve stage (registered by integrity.cli)."""
+"""``integrity serve | worker | keys create|list|revoke | audit | db upgrade``.
+
+Service code (FastAPI, SQLAlchemy, Celery) is imported inside the commands only, so the core CLI starts
+fast and ``integrity/`` keeps no import-time dependency on ``service/`` or ``workers/``.
+"""
 
 from __future__ import annotations
 
+import json
+from enum import StrEnum
+from typing import Any
+
 import typer
+
+keys_app = typer.Typer(no_args_is_help=True, help="管理 API 密钥（只保存哈希；密钥只显示一次）。")
+db_app = typer.Typer(no_args_is_help=True, help="服务数据库（SQLite 或 PostgreSQL）。")
+
+
+class Role(StrEnum):
+    unit = "unit"
+    reviewer = "reviewer"
+    admin = "admin"
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the root app."""
+    app.command("serve")(serve)
+    app.command("worker", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(worker)
+    app.command("audit")(audit)
+    app.add_typer(keys_app, name="keys")
+    app.add_typer(db_app, name="db")
+
+
+def _database() -> Any:
+    from integrity.settings import get_settings
+    from service.db import Database
+
+    db = Database(get_settings())
+    db.upgrade()
+    return db
+
+
+def serve(
+    host: str | None = typer.Option(None, "--host", help="监听地址，默认 INTEGRITY_HOST"),
+    port: int | None = typer.Option(None, "--port", help="端口，默认 INTEGRITY_PORT"),
+    workers: int = typer.Option(1, "--workers", help="API 进程数（仅 celery 队列时可大于 1）"),
+    log_level: str = typer.Option("info", "--log-level"),
+) -> None:
+    """启动 HTTP 服务（默认内嵌任务队列 + SQLite；设置 INTEGRITY_QUEUE_BACKEND=celery 则交给 Celery）。"""
+    import uvicorn
+
+    from integrity.errors import IntegrityError
+    from integrity.settings import get_settings
+
+    settings = get_settings()
+    if workers > 1 and settings.queue_backend == "inprocess":
+        raise IntegrityError(
+            "内嵌任务队列只支持单个 API 进程：请用 --workers 1 或改用 celery 队列", code="bad_option"
+        )
+    uvicorn.run(
+        "service.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        log_level=log_level,
+    )
+
+
+def worker(
+    ctx: typer.Context,
+    concurrency: int | None = typer.Option(
+        None, "--concurrency", "-c", help="并发数，默认 INTEGRITY_WORKER_THREADS"
+    ),
+    pool: str = typer.Option("prefork", "--pool", "-P", help="prefork、threads 或 solo"),
+) -> None:
+    """启动 Celery worker（消费 INTEGRITY_CELERY_QUEUE 队列）。其余参数原样传给 celery worker。"""
+    from integrity.settings import get_settings
+    from workers.app import app as celery_app
+
+    settings = get_settings()
+    argv = [
+        "worker",
+        "-Q",
+        settings.celery_queue,
+        "-c",
+        str(concurrency or settings.worker_threads),
+        "-P",
+        pool,
+        "--loglevel",
+        "INFO",
+        *ctx.args,
+    ]
+    celery_app.worker_main(argv)
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Role = typer.Option(..., "--role", help="unit、reviewer 或 admin"),
+    tenant: str = typer.Option(..., "--tenant", help="租户（小写字母、数字、- 与 _）"),
+    name: str = typer.Option("", "--name", help="备注名"),
+    callback_url: str | None = typer.Option(None, "--callback-url", help="默认回调地址"),
+) -> None:
+    """创建密钥并打印（只显示这一次）。"""
+    from integrity.settings import get_settings
+    from service import audit as audit_log
+    from service.auth import create_key, key_to_dict
+    from service.webhooks import validate_callback_url
+
+    db = _database()
+    if callback_url:
+        validate_callback_url(callback_url, get_settings())
+    created = create_key(db, role=role.value, tenant=tenant, name=name, callback_url=callback_url)
+    audit_log.record(
+        db,
+        tenant=tenant,
+        action="key.create",
+        object_type="api_key",
+        object_id=created.row.id,
+        detail={"role": role.value, "via": "cli"},
+    )
+    out = {**key_to_dict(created.row), "key": created.key, "webhook_secret": created.row.webhook_secret}
+    typer.echo(json.dumps(out, ensure_ascii=False, indent=2))
+
+
+@keys_app.command("list")
+def keys_list(tenant: str | None = typer.Option(None, "--tenant", help="只列出该租户")) -> None:
+    """列出密钥（不含密钥本身）。"""
+    from rich.console import Console
+    from rich.table import Table
+
+    from service.auth import list_keys
+
+    rows = list_keys(_database(), tenant)
+    table = Table("id", "前缀", "名称", "角色", "租户", "创建时间", "吊销时间")
+    for r in rows:
+        table.add_row(
+            r.id,
+            r.prefix,
+            r.name,
+            r.role,
+            r.tenant,
+            r.created_at.isoformat(timespec="seconds"),
+            r.revoked_at.isoformat(timespec="seconds") if r.revoked_at else "",
+        )
+    Console().print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: str = typer.Argument(..., help="密钥 id（见 keys list）")) -> None:
+    """吊销密钥：立即失效，记录保留。"""
+    from service import audit as audit_log
+    from service.auth import revoke_key
+
+    db = _database()
+    row = revoke_key(db, key_id)
+    audit_log.record(
+        db,
+        tenant=row.tenant,
+        action="key.revoke",
+        object_type="api_key",
+        object_id=key_id,
+        detail={"via": "cli"},
+    )
+    typer.echo(f"已吊销密钥 {key_id}（租户 {row.tenant}）")
+
+
+def audit(
+    tenant: str | None = typer.Option(None, "--tenant", help="只看该租户"),
+    action: str | None = typer.Option(None, "--action", help="如 check.submit、corpus.add、key.create"),
+    limit: int = typer.Option(100, "--limit", min=1, max=100000),
+    as_json: bool = typer.Option(False, "--json", help="每行一个 JSON 事件"),
+) -> None:
+    """查看审计记录（最新在前）。"""
+    from service import audit as audit_log
+
+    events = audit_log.list_events(_database(), tenant=tenant, action=action, limit=limit)
+    if as_json:
+        for e in events:
+            typer.echo(json.dumps(e, ensure_ascii=False))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("时间", "租户", "密钥", "操作", "对象", "文件哈希", "政策版本")
+    for e in events:
+        table.add_row(
+            e["at"][:19],
+            e["tenant"],
+            e["key_id"] or "",
+            e["action"],
+            f"{e['object_type'] or ''} {e['object_id'] or ''}".strip(),
+            (e["file_sha256"] or "")[:12],
+            e["policy_version"] or "",
+        )
+    Console().print(table)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """执行数据库迁移（alembic upgrade head）。"""
+    from integrity.settings import get_settings
+
+    _database()
+    url = get_settings().db_url
+    typer.echo(f"数据库已升级到最新版本：{url.split('@')[-1]}")

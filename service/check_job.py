@@ -1,0 +1,57 @@
+"""The ``check`` job kind: the same pipeline as ``integrity check`` on the tenant's corpus.
+
+It calls the lower-level functions of ``integrity.check`` (extract → compare_document → build_result)
+instead of ``check_paper`` only to open the corpus with ``namespace=tenant`` (Redis LSH keys are
+per tenant); the JSON is built by the same ``build_result`` the CLI uses.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from integrity.errors import InputError
+from service.jobs import JobContext, job_kind
+from service.schemas import CheckMetadata
+from service.storage import corpus_dir
+
+
+def open_corpus(settings: Any, tenant: str, create: bool = True) -> Any:
+    from integrity.corpus import Corpus
+
+    return Corpus.open(corpus_dir(settings, tenant), settings, create=create, namespace=tenant)
+
+
+@job_kind("check")
+def run_check(ctx: JobContext) -> dict[str, Any]:
+    from integrity.check import build_result, compare_document
+    from integrity.ingest import extract
+
+    if ctx.file_path is None or not ctx.file_path.is_file():
+        raise InputError("上传的文件已不存在（可能已超过保存期限被删除）", code="upload_missing")
+    meta = CheckMetadata.model_validate(ctx.params.get("metadata") or {})
+    options = meta.to_options()
+    settings = ctx.settings
+    doc = extract(ctx.file_path, settings)
+    with open_corpus(settings, ctx.tenant) as corpus:
+        similarity = compare_document(doc, corpus, options)
+        corpus_info = corpus.describe()
+        result = build_result(ctx.file_path, doc, similarity, options, settings, corpus_info)
+        if meta.add_to_corpus:
+            add_checked_paper(corpus, ctx, doc)
+    return result
+
+
+def add_checked_paper(corpus: Any, ctx: JobContext, doc: Any) -> None:
+    """Add the checked paper to the tenant corpus (``add_to_corpus``), id ``check-<job id>``."""
+    from integrity.corpus import CorpusRecord
+
+    title = doc.metadata.value("title") or ctx.file_name or ctx.job_id
+    authors = doc.metadata.value("authors") or []
+    year = doc.metadata.value("year")
+    corpus.add(
+        [
+            CorpusRecord(
+                id=f"check-{ctx.job_id}", title=str(title), text=doc.text, authors=list(authors), year=year
+            )
+        ]
+    )

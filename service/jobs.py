@@ -1,0 +1,336 @@
+"""Jobs: a registry of job kinds, the one execution function both backends call, and the two queues.
+
+- ``JOB_KINDS`` maps a kind (``"check"``, later ``"batch"``) to ``fn(ctx) -> result dict``. Register a new
+  kind with ``@job_kind("batch")``; it then runs on the in-process runner and on Celery workers alike.
+- ``execute_job(job_id, settings, db)`` claims the persisted job, runs its kind, stores the result or the
+  error. It is idempotent: a finished job is never run again, so broker redelivery and restarts are safe.
+- ``InProcessQueue`` (embedded default): a thread pool; jobs live in the database, so queued or
+  running jobs are resumed when the server starts again. ``CeleryQueue``: sends the job id to
+  ``workers.tasks.run_job`` (JSON only). The backend is chosen by ``settings.queue_backend``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy import select, update
+
+from integrity.errors import IntegrityError
+from integrity.settings import Settings
+from service import audit
+from service.db import Database
+from service.models import Job, utcnow
+
+log = logging.getLogger(__name__)
+
+TERMINAL = ("done", "failed")
+MAX_JOB_ATTEMPTS = 3  # a job that crashed its process this often is failed, not resumed forever
+
+
+@dataclass
+class JobContext:
+    """What a job kind gets: its persisted parameters, its uploaded file and a progress callback."""
+
+    job_id: str
+    kind: str
+    tenant: str
+    key_id: str | None
+    params: dict[str, Any]
+    file_path: Path | None
+    file_name: str | None
+    settings: Settings
+    db: Database
+    attempt: int = 1
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def set_progress(self, **progress: Any) -> None:
+        """Store progress (e.g. ``done=3, total=10``) readable by ``GET`` while the job runs."""
+        with self.db.session() as s:
+            s.execute(update(Job).where(Job.id == self.job_id).values(progress=progress))
+
+
+JobFn = Callable[[JobContext], dict[str, Any]]
+JOB_KINDS: dict[str, JobFn] = {}
+
+
+def job_kind(name: str) -> Callable[[JobFn], JobFn]:
+    """Decorator registering ``fn`` as the runner of jobs of kind ``name``."""
+
+    def deco(fn: JobFn) -> JobFn:
+        JOB_KINDS[name] = fn
+        return fn
+
+    return deco
+
+
+def load_job_kinds() -> None:
+    """Import the modules that register job kinds (the check job, and others' if present)."""
+    import importlib
+
+    for mod in ("service.check_job", "service.batch_job"):
+        try:
+            importlib.import_module(mod)
+        except ModuleNotFoundError as exc:
+            if exc.name != mod:
+                raise
+
+
+def job_to_dict(job: Job) -> dict[str, Any]:
+    """The public view of a job (``GET /v1/checks/{id}`` and webhook payloads)."""
+    d: dict[str, Any] = {
+        "id": job.id,
+        "kind": job.kind,
+        "status": job.status,
+        "result": job.result if job.status == "done" else None,
+        "error": job.error,
+        "created_at": job.created_at.isoformat() if job.created_at else None,
+        "started_at": job.started_at.isoformat() if job.started_at else None,
+        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+        "file_name": job.file_name,
+        "file_sha256": job.file_sha256,
+        "file_deleted": job.file_deleted_at is not None,
+    }
+    if job.progress is not None:
+        d["progress"] = job.progress
+    return d
+
+
+def policy_version(result: dict[str, Any] | None, params: dict[str, Any], settings: Settings) -> str:
+    """The policy id (and version, when the verdict names one) a result was judged under."""
+    verdict = (result or {}).get("verdict") or {}
+    if isinstance(verdict, dict):
+        pol = verdict.get("policy")
+        if isinstance(pol, dict):
+            pid, ver = pol.get("id") or pol.get("policy_id"), pol.get("version")
+            if pid:
+                return f"{pid}@{ver}" if ver else str(pid)
+        pid = verdict.get("policy_id")
+        if pid:
+            ver = verdict.get("policy_version")
+            return f"{pid}@{ver}" if ver else str(pid)
+    return str(params.get("policy_id") or settings.default_policy)
+
+
+def _claim(job_id: str, db: Database) -> JobContext | None:
+    """Mark the job running and return its context, or ``None`` when there is nothing to do."""
+    with db.session() as s:
+        job = s.get(Job, job_id)
+        if job is None:
+            log.warning("job %s does not exist", job_id)
+            return None
+        if job.status in TERMINAL:
+            return None
+        if job.attempts >= MAX_JOB_ATTEMPTS:
+            job.status = "failed"
+            job.finished_at = utcnow()
+            job.error = {
+                "code": "job_crashed",
+                "message": f"任务已尝试 {job.attempts} 次均未完成（进程中断），已停止重试",
+                "detail": {"attempts": job.attempts, "limit": MAX_JOB_ATTEMPTS},
+            }
+            return None
+        job.status = "running"
+        job.started_at = utcnow()
+        job.attempts += 1
+        return JobContext(
+            job_id=job.id,
+            kind=job.kind,
+            tenant=job.tenant,
+            key_id=job.key_id,
+            params=dict(job.params or {}),
+            file_path=Path(job.file_path) if job.file_path else None,
+            file_name=job.file_name,
+            settings=None,  # type: ignore[arg-type]  # filled by execute_job
+            db=db,
+            attempt=job.attempts,
+        )
+
+
+def execute_job(job_id: str, settings: Settings, db: Database) -> bool:
+    """Run one job to completion. Returns True when a webhook delivery should follow.
+
+    Errors of the job itself (bad input, corpus problems, bugs) fail the job with a JSON error;
+    database or broker errors propagate so the caller (Celery) can retry.
+    """
+    load_job_kinds()
+    ctx = _claim(job_id, db)
+    if ctx is None:
+        with db.session() as s:
+            job = s.get(Job, job_id)
+            return bool(job is not None and job.callback_url and job.webhook_status == "pending")
+    ctx.settings = settings
+    result: dict[str, Any] | None = None
+    error: dict[str, Any] | None = None
+    fn = JOB_KINDS.get(ctx.kind)
+    try:
+        if fn is None:
+            raise IntegrityError(f"未知的任务类型：{ctx.kind}", code="unknown_job_kind")
+        result = fn(ctx)
+    except IntegrityError as exc:
+        error = exc.to_dict()
+    except Exception as exc:  # a bug must fail the job visibly, not leave it running forever
+        log.exception("job %s (%s) crashed", job_id, ctx.kind)
+        error = {"code": "internal_error", "message": f"内部错误：{type(exc).__name__}", "detail": {}}
+    status = "done" if error is None else "failed"
+    with db.session() as s:
+        job = s.get(Job, job_id)
+        assert job is not None
+        job.status = status
+        job.result = result
+        job.error = error
+        job.finished_at = utcnow()
+        if job.callback_url:
+            job.webhook_status = "pending"
+        has_callback = bool(job.callback_url)
+        sha = job.file_sha256
+    audit.record(
+        db,
+        tenant=ctx.tenant,
+        key_id=ctx.key_id,
+        action=f"{ctx.kind}.{status}",
+        object_type=ctx.kind,
+        object_id=job_id,
+        file_sha256=sha,
+        policy_version=policy_version(result, ctx.params, settings),
+        detail={"error_code": error["code"]} if error else None,
+    )
+    return has_callback
+
+
+class JobQueue(Protocol):
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+    def enqueue(self, job_id: str) -> None: ...
+    def ping(self) -> None: ...
+
+
+class InProcessQueue:
+    """Thread pool over the database: nothing is lost on restart because the job rows are the queue."""
+
+    def __init__(self, settings: Settings, db: Database):
+        self.settings = settings
+        self.db = db
+        self.pool: ThreadPoolExecutor | None = None
+        self._timers: set[threading.Timer] = set()
+        self._lock = threading.Lock()
+        self._stopping = False
+
+    def start(self) -> None:
+        self.pool = ThreadPoolExecutor(self.settings.worker_threads, thread_name_prefix="integrity-job")
+        if self.settings.queue_paused:
+            log.warning("queue paused (INTEGRITY_QUEUE_PAUSED): jobs are accepted but not started")
+            return
+        with self.db.session() as s:
+            pending = s.scalars(
+                select(Job.id).where(Job.status.in_(("queued", "running"))).order_by(Job.created_at)
+            ).all()
+            webhooks = s.scalars(
+                select(Job.id).where(Job.status.in_(TERMINAL), Job.webhook_status == "pending")
+            ).all()
+        if pending:
+            log.info("resuming %d queued/running jobs", len(pending))
+        for job_id in pending:
+            self.enqueue(job_id)
+        for job_id in webhooks:
+            self._schedule_webhook(job_id, 0.0)
+
+    def stop(self) -> None:
+        self._stopping = True
+        with self._lock:
+            for t in self._timers:
+                t.cancel()
+            self._timers.clear()
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def ping(self) -> None:
+        if self.pool is None:
+            raise IntegrityError("任务队列未启动", code="queue_unavailable")
+
+    def enqueue(self, job_id: str) -> None:
+        if self.settings.queue_paused or self.pool is None or self._stopping:
+            return
+        self.pool.submit(self._run, job_id)
+
+    def _run(self, job_id: str) -> None:
+        try:
+            if execute_job(job_id, self.settings, self.db):
+                self._deliver(job_id)
+        except Exception:
+            log.exception("job %s: runner error; it stays queued and is resumed at the next start", job_id)
+
+    def _deliver(self, job_id: str) -> None:
+        from service.webhooks import backoff_delay, deliver_once
+
+        if self._stopping:
+            return
+        try:
+            state = deliver_once(job_id, self.settings, self.db)
+        except Exception:
+            log.exception("webhook %s: delivery error", job_id)
+            state = "retry"
+        if state == "retry":
+            with self.db.session() as s:
+                job = s.get(Job, job_id)
+                attempts = job.webhook_attempts if job else 1
+            self._schedule_webhook(job_id, backoff_delay(self.settings, max(1, attempts)))
+
+    def _schedule_webhook(self, job_id: str, delay: float) -> None:
+        if self._stopping:
+            return
+
+        def fire() -> None:
+            with self._lock:
+                self._timers.discard(timer)
+            if self.pool is not None and not self._stopping:
+                self.pool.submit(self._deliver, job_id)
+
+        timer = threading.Timer(delay, fire)
+        timer.daemon = True
+        with self._lock:
+            self._timers.add(timer)
+        timer.start()
+
+
+class CeleryQueue:
+    """Hands job ids to Celery workers (``workers.tasks.run_job``) over the Redis broker."""
+
+    def __init__(self, settings: Settings, db: Database):
+        self.settings = settings
+        self.db = db
+        self._app: Any = None
+
+    def start(self) -> None:
+        from workers.app import make_celery
+
+        self._app = make_celery(self.settings)
+
+    def stop(self) -> None:
+        pass
+
+    def ping(self) -> None:
+        import redis
+
+        try:
+            redis.Redis.from_url(self.settings.broker_url, socket_timeout=3).ping()
+        except redis.RedisError as exc:
+            raise IntegrityError("消息队列不可用（Redis broker）", code="broker_unavailable") from exc
+
+    def enqueue(self, job_id: str) -> None:
+        if self.settings.queue_paused:
+            return
+        if self._app is None:
+            self.start()
+        self._app.send_task("integrity.run_job", args=[job_id], queue=self.settings.celery_queue)
+
+
+def make_queue(settings: Settings, db: Database) -> JobQueue:
+    if settings.queue_backend == "celery":
+        return CeleryQueue(settings, db)
+    return InProcessQueue(settings, db)

@@ -1,0 +1,271 @@
+"""``POST /v1/checks`` (202 + id), ``GET /v1/checks/{id}``, ``GET /v1/checks``."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import secrets
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, UploadFile
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError as DbIntegrityError
+
+from integrity.errors import IntegrityError
+from integrity.settings import Settings
+from service import audit
+from service.auth import NotFound, Principal, require_key
+from service.db import Database
+from service.deps import get_db, get_queue, get_settings
+from service.jobs import job_to_dict, policy_version
+from service.models import Job, utcnow
+from service.schemas import CheckMetadata
+from service.storage import safe_name, upload_dir
+from service.uploads import save_limited, sniff_type, too_large
+from service.webhooks import validate_callback_url
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/v1", tags=["checks"])
+
+
+class Conflict(IntegrityError):
+    code = "idempotency_conflict"
+    http_status = 409
+
+
+class QueueUnavailable(IntegrityError):
+    code = "queue_unavailable"
+    http_status = 503
+
+
+def parse_metadata(raw: str | None) -> CheckMetadata:
+    if not raw:
+        return CheckMetadata()
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise IntegrityError(
+            f"metadata 不是有效的 JSON：{exc.msg}（第 {exc.pos} 个字符）", code="invalid_metadata"
+        ) from exc
+    try:
+        return CheckMetadata.model_validate(data)
+    except ValidationError as exc:
+        errors = [
+            {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
+            for e in exc.errors(include_url=False)
+        ]
+        raise IntegrityError(
+            "metadata 字段有误：" + "；".join(f"{e['field']}: {e['message']}" for e in errors),
+            code="invalid_metadata",
+            detail={"errors": errors},
+        ) from exc
+
+
+def submit_job(
+    *,
+    kind: str,
+    principal: Principal,
+    settings: Settings,
+    db: Database,
+    queue: Any,
+    upload: UploadFile,
+    params: dict[str, Any],
+    callback_url: str | None,
+    idempotency_key: str | None,
+    content_length: int | None,
+    sniff: bool = True,
+) -> tuple[dict[str, Any], bool]:
+    """Store the upload and a queued job; returns (job view, replayed). Shared with other job kinds."""
+    limit = settings.max_upload_bytes
+    if content_length is not None and content_length > limit + 1024 * 1024:
+        raise too_large(limit)
+    if idempotency_key is not None and not 1 <= len(idempotency_key) <= 200:
+        raise IntegrityError("Idempotency-Key 长度须为 1 到 200 个字符", code="invalid_idempotency_key")
+    if callback_url:
+        validate_callback_url(callback_url, settings)
+
+    job_id = secrets.token_hex(12)
+    tmp_dir = settings.data_dir.resolve() / "uploads" / ".incoming"
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=tmp_dir, delete=False) as tmp:
+        tmp_path = Path(tmp.name)
+    try:
+        size, sha = save_limited(upload.file, tmp_path, limit)
+        file_type = sniff_type(tmp_path) if sniff else None
+        request_hash = hashlib.sha256(
+            json.dumps([kind, sha, params, callback_url], sort_keys=True, ensure_ascii=False).encode()
+        ).hexdigest()
+        if idempotency_key:
+            existing = _find_idempotent(db, principal.tenant, idempotency_key)
+            if existing is not None:
+                return _replay(existing, request_hash), True
+        name = safe_name(upload.filename, f"upload.{file_type or 'bin'}")
+        dest_dir = upload_dir(settings, principal.tenant, job_id)
+        dest_dir.mkdir(parents=True, exist_ok=True)
+        dest = dest_dir / name
+        shutil.move(tmp_path, dest)
+    finally:
+        tmp_path.unlink(missing_ok=True)
+
+    job = Job(
+        id=job_id,
+        kind=kind,
+        tenant=principal.tenant,
+        key_id=principal.key_id,
+        status="queued",
+        idempotency_key=idempotency_key,
+        request_hash=request_hash,
+        file_name=name,
+        file_path=str(dest),
+        file_sha256=sha,
+        file_size=size,
+        params={**params, "file_type": file_type},
+        callback_url=callback_url,
+        created_at=utcnow(),
+    )
+    try:
+        with db.session() as s:
+            s.add(job)
+    except DbIntegrityError:  # a concurrent request with the same Idempotency-Key won
+        shutil.rmtree(dest_dir, ignore_errors=True)
+        existing = _find_idempotent(db, principal.tenant, idempotency_key or "")
+        if existing is None:
+            raise
+        return _replay(existing, request_hash), True
+    audit.record(
+        db,
+        tenant=principal.tenant,
+        key_id=principal.key_id,
+        role=principal.role,
+        action=f"{kind}.submit",
+        object_type=kind,
+        object_id=job_id,
+        file_sha256=sha,
+        policy_version=policy_version(None, params.get("metadata") or {}, settings),
+        detail={"file_name": name, "file_size": size, "file_type": file_type},
+    )
+    try:
+        queue.enqueue(job_id)
+    except Exception as exc:
+        log.exception("enqueue of %s failed", job_id)
+        with db.session() as s:
+            row = s.get(Job, job_id)
+            if row is not None:
+                row.status = "failed"
+                row.finished_at = utcnow()
+                row.error = {"code": "queue_unavailable", "message": "任务队列不可用，请稍后重新提交"}
+        raise QueueUnavailable("任务队列不可用，请稍后重新提交") from exc
+    return job_to_dict(job), False
+
+
+def _find_idempotent(db: Database, tenant: str, key: str) -> Job | None:
+    with db.session() as s:
+        return s.scalar(select(Job).where(Job.tenant == tenant, Job.idempotency_key == key))
+
+
+def _replay(job: Job, request_hash: str) -> dict[str, Any]:
+    if job.request_hash != request_hash:
+        raise Conflict(
+            "Idempotency-Key 已用于另一个不同的请求（文件或参数不同）",
+            detail={"id": job.id},
+        )
+    return job_to_dict(job)
+
+
+def accepted(view: dict[str, Any], replayed: bool, path: str) -> JSONResponse:
+    body = {"id": view["id"], "status": view["status"], "status_url": f"{path}/{view['id']}"}
+    headers = {"Location": body["status_url"]}
+    if replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return JSONResponse(body, status_code=202, headers=headers)
+
+
+@router.post("/checks", status_code=202, summary="提交一篇论文进行检测（异步）")
+def create_check(
+    request: Request,
+    file: Annotated[UploadFile, File(description="论文文件：PDF、DOCX 或 TXT")],
+    metadata: Annotated[str | None, Form(description="JSON：applicant、claimed_level、journal …")] = None,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    principal: Principal = Depends(require_key("unit")),
+    settings: Settings = Depends(get_settings),
+    db: Database = Depends(get_db),
+    queue: Any = Depends(get_queue),
+) -> JSONResponse:
+    meta = parse_metadata(metadata)
+    cl = request.headers.get("content-length")
+    view, replayed = submit_job(
+        kind="check",
+        principal=principal,
+        settings=settings,
+        db=db,
+        queue=queue,
+        upload=file,
+        params={"metadata": meta.model_dump(exclude_defaults=True)},
+        callback_url=meta.callback_url or principal.callback_url,
+        idempotency_key=idempotency_key,
+        content_length=int(cl) if cl and cl.isdigit() else None,
+    )
+    return accepted(view, replayed, "/v1/checks")
+
+
+def load_job(db: Database, principal: Principal, job_id: str, kind: str) -> Job:
+    """The job if it belongs to the caller's tenant; 404 otherwise (never reveal other tenants' ids)."""
+    with db.session() as s:
+        job = s.scalar(select(Job).where(Job.id == job_id, Job.tenant == principal.tenant, Job.kind == kind))
+    if job is None:
+        raise NotFound(f"检测任务不存在：{job_id}", detail={"id": job_id})
+    return job
+
+
+@router.get("/checks/{check_id}", summary="查询检测状态与结果")
+def get_check(
+    check_id: str,
+    principal: Principal = Depends(require_key("unit")),
+    db: Database = Depends(get_db),
+    settings: Settings = Depends(get_settings),
+) -> dict[str, Any]:
+    job = load_job(db, principal, check_id, "check")
+    if job.status == "done":
+        audit.record(
+            db,
+            tenant=principal.tenant,
+            key_id=principal.key_id,
+            role=principal.role,
+            action="check.read",
+            object_type="check",
+            object_id=job.id,
+            file_sha256=job.file_sha256,
+            policy_version=policy_version(job.result, (job.params or {}).get("metadata") or {}, settings),
+        )
+    return job_to_dict(job)
+
+
+@router.get("/checks", summary="列出本租户的检测任务")
+def list_checks(
+    principal: Principal = Depends(require_key("unit")),
+    db: Database = Depends(get_db),
+    status: Annotated[str | None, Query(pattern="^(queued|running|done|failed)$")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> dict[str, Any]:
+    with db.session() as s:
+        q = (
+            select(Job)
+            .where(Job.tenant == principal.tenant, Job.kind == "check")
+            .order_by(Job.created_at.desc())
+            .limit(limit)
+        )
+        if status:
+            q = q.where(Job.status == status)
+        jobs = list(s.scalars(q))
+    items = []
+    for j in jobs:
+        d = job_to_dict(j)
+        d.pop("result", None)
+        items.append(d)
+    return {"items": items}
