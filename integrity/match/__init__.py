@@ -1,0 +1,109 @@
+"""Similarity of a paper against the corpus: LSH candidates → exact alignment → CNKI-style figures.
+
+``compare`` is what ``integrity check`` and the service call. All offsets it returns point into the
+text it was given (the decoded input), and into each source record's verbatim text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from integrity.errors import InputError
+from integrity.match.align import Cluster, K, align
+from integrity.match.metrics import build_report, detect_references
+from integrity.models import Passage, SimilarityReport
+from integrity.text.normalise import MatchKey, cjk_count, match_key
+
+if TYPE_CHECKING:
+    from integrity.corpus import Corpus, StoredDocument
+
+MAX_CANDIDATES = 12
+MIN_KEY_CHARS = 20
+TIE = 1.03  # sources within 3 % of the best match for a stretch are reported too
+
+_TRAILING_PUNCT = re.compile(r"[^\w\s]{1,2}")
+
+
+def compare(
+    text: str,
+    corpus: Corpus,
+    *,
+    references_span: tuple[int, int] | None = None,
+    exclude_doc_ids: Sequence[str] = (),
+    self_authors: Sequence[str] = (),
+    include_text: bool = True,
+) -> SimilarityReport:
+    """Compare ``text`` with ``corpus`` and return the similarity report (see integrity/models.py)."""
+    from integrity.corpus.fingerprint import kgram_hashes
+
+    if not text or not text.strip():
+        raise InputError("没有可检测的文字：文本为空", code="empty_text")
+    if cjk_count(text) == 0:
+        raise InputError("未检测到中文文字：本系统检测中文论文，请检查文件内容或编码", code="no_cjk_text")
+    key = match_key(text)
+    if len(key.text) < MIN_KEY_CHARS:
+        raise InputError(
+            f"可检测文字过少：{len(key.text)} 字（至少需要 {MIN_KEY_CHARS} 字）", code="text_too_short"
+        )
+    if references_span is None:
+        references_span = detect_references(text)
+    qh = kgram_hashes(key.text, K)
+    candidates = corpus.candidates(key.text, MAX_CANDIDATES)
+    docs = corpus.load([c for c, _ in candidates])
+    found: list[tuple[StoredDocument, list[Cluster]]] = []
+    for doc in docs:
+        clusters = align(key.text, doc.key.text, qh)
+        if clusters:
+            found.append((doc, clusters))
+    found = _resolve_overlaps(found)
+    per_source = [(doc, [_to_passage(c, key, doc, text, include_text) for c in cl]) for doc, cl in found]
+    return build_report(
+        text,
+        per_source,
+        references_span=references_span,
+        exclude_doc_ids=exclude_doc_ids,
+        self_authors=self_authors,
+    )
+
+
+def _resolve_overlaps(
+    found: list[tuple[StoredDocument, list[Cluster]]],
+) -> list[tuple[StoredDocument, list[Cluster]]]:
+    """A stretch of the paper is attributed to the source that explains it best: a passage lying mostly
+    (>50 %) inside clearly stronger passages is dropped (also a second, weaker alignment of the same
+    stretch to another place of the same source). Equally strong sources (the same text in two corpus
+    documents) are all reported, as CNKI does; the character still counts once."""
+    items = [(c.matched(), i, c) for i, (_, cl) in enumerate(found) for c in cl]
+    items.sort(key=lambda t: -t[0])
+    taken: list[tuple[int, int, int, int]] = []  # (q0, q1, source index, matched)
+    keep: dict[int, list[Cluster]] = {}
+    for m, i, c in items:
+        overlap = sum(max(0, min(c.q1, e) - max(c.q0, s)) for s, e, j, tm in taken if j == i or tm > TIE * m)
+        if overlap > 0.5 * (c.q1 - c.q0):
+            continue
+        taken.append((c.q0, c.q1, i, m))
+        keep.setdefault(i, []).append(c)
+    return [(found[i][0], sorted(cl, key=lambda c: c.q0)) for i, cl in sorted(keep.items())]
+
+
+def _extend_punct(text: str, end: int) -> int:
+    """Include the punctuation that closes a copied sentence (it is part of the copied segment)."""
+    m = _TRAILING_PUNCT.match(text, end)
+    return m.end() if m else end
+
+
+def _to_passage(c: Cluster, key: MatchKey, doc: StoredDocument, text: str, include_text: bool) -> Passage:
+    start, end = key.span_to_original(c.q0, c.q1)
+    s_start, s_end = doc.key.span_to_original(c.s0, c.s1)
+    end = _extend_punct(text, end)
+    s_end = _extend_punct(doc.record.text, s_end)
+    return Passage(
+        start=start,
+        end=end,
+        source_start=s_start,
+        source_end=s_end,
+        text=text[start:end] if include_text else "",
+        source_text=doc.record.text[s_start:s_end] if include_text else "",
+    )

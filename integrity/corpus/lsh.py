@@ -1,0 +1,169 @@
+"""LSH band tables: in the corpus SQLite file (default) or in Redis (scale-out).
+
+Why not datasketch's ``MinHashLSH``: its in-memory index must be rebuilt (or unpickled) on every open and
+its Redis storage pickles keys. Here a band bucket is a row ``(band_hash, doc)`` of an indexed SQLite
+table, or a Redis set of plain document ids under ``{prefix}:{namespace}:lsh:{band_hash}``; opening a
+corpus reads nothing, and a query is one indexed lookup per distinct band hash.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from integrity.errors import CorpusError
+
+_SQL_BATCH = 900
+
+
+class SqliteLsh:
+    """Band rows in the corpus database; they share the document transaction."""
+
+    keys_are_rowids = True
+    name = "sqlite"
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS lsh (h INTEGER NOT NULL, doc INTEGER NOT NULL, PRIMARY KEY (h, doc))"
+            " WITHOUT ROWID"
+        )
+
+    def add(self, rowid: int, doc_id: str, hashes: np.ndarray) -> None:
+        vals = [(int(h), rowid) for h in np.unique(hashes)]
+        self.conn.executemany("INSERT OR IGNORE INTO lsh (h, doc) VALUES (?, ?)", vals)
+
+    def remove(self, rowid: int, doc_id: str, hashes: np.ndarray) -> None:
+        vals = [(int(h), rowid) for h in np.unique(hashes)]
+        self.conn.executemany("DELETE FROM lsh WHERE h = ? AND doc = ?", vals)
+
+    def query(self, hashes: np.ndarray) -> Counter[Any]:
+        """Number of distinct query band hashes each document shares."""
+        hits: Counter[Any] = Counter()
+        uniq = [int(h) for h in np.unique(hashes)]
+        for i in range(0, len(uniq), _SQL_BATCH):
+            part = uniq[i : i + _SQL_BATCH]
+            q = f"SELECT doc FROM lsh WHERE h IN ({','.join('?' * len(part))})"
+            hits.update(r[0] for r in self.conn.execute(q, part))
+        return hits
+
+    def entries(self) -> int:
+        return int(self.conn.execute("SELECT COUNT(*) FROM lsh").fetchone()[0])
+
+    def clear(self) -> None:
+        self.conn.execute("DELETE FROM lsh")
+
+    def flush(self) -> None:
+        """Nothing buffered: rows are written inside the open transaction."""
+
+    def rollback(self) -> None:
+        """Nothing to undo here: the SQLite transaction rollback covers the band rows."""
+
+    def commit(self) -> None:
+        """Nothing to do: committed with the SQLite transaction."""
+
+
+class RedisLsh:
+    """Band buckets as Redis sets of document ids. Writes of one ``add`` batch are journalled so a
+    failed import can be undone (the SQLite document transaction rolls back on its own)."""
+
+    keys_are_rowids = False
+    name = "redis"
+
+    def __init__(self, url: str, prefix: str, namespace: str) -> None:
+        import redis
+
+        if not namespace or any(c in namespace for c in ": \n"):
+            raise CorpusError(f"无效的命名空间（租户 ID）：{namespace!r}")
+        self.prefix = f"{prefix}:{namespace}:"
+        try:
+            self.r = redis.Redis.from_url(url, decode_responses=True)
+            self.r.ping()
+        except redis.RedisError as exc:
+            raise CorpusError(f"无法连接 Redis（{url}）：{exc}", code="lsh_backend_unavailable") from exc
+        self._pending: list[tuple[str, str, list[str]]] = []  # (op, doc_id, keys) not yet sent
+        self._journal: list[tuple[str, str, list[str]]] = []  # sent in this batch, for undo
+
+    def _keys(self, hashes: np.ndarray) -> list[str]:
+        return [f"{self.prefix}lsh:{int(h) & 0xFFFFFFFFFFFFFFFF:016x}" for h in np.unique(hashes)]
+
+    def add(self, rowid: int, doc_id: str, hashes: np.ndarray) -> None:
+        self._pending.append(("add", doc_id, self._keys(hashes)))
+        if len(self._pending) >= 200:
+            self.flush()
+
+    def remove(self, rowid: int, doc_id: str, hashes: np.ndarray) -> None:
+        self._pending.append(("rem", doc_id, self._keys(hashes)))
+        if len(self._pending) >= 200:
+            self.flush()
+
+    def _apply(self, ops: Sequence[tuple[str, str, list[str]]], invert: bool = False) -> None:
+        pipe = self.r.pipeline(transaction=False)
+        for op, doc_id, keys in ops:
+            add = (op == "add") != invert
+            for k in keys:
+                if add:
+                    pipe.sadd(k, doc_id)
+                else:
+                    pipe.srem(k, doc_id)
+        pipe.execute()
+
+    def flush(self) -> None:
+        import redis
+
+        if not self._pending:
+            return
+        ops, self._pending = self._pending, []
+        self._journal.extend(ops)
+        try:
+            self._apply(ops)
+        except redis.RedisError as exc:
+            raise CorpusError(f"写入 Redis LSH 索引失败：{exc}", code="lsh_backend_unavailable") from exc
+
+    def rollback(self) -> None:
+        self._pending = []
+        ops, self._journal = self._journal, []
+        if ops:
+            self._apply(list(reversed(ops)), invert=True)
+
+    def commit(self) -> None:
+        self.flush()
+        self._journal = []
+
+    def query(self, hashes: np.ndarray) -> Counter[Any]:
+        import redis
+
+        keys = self._keys(hashes)
+        hits: Counter[Any] = Counter()
+        try:
+            pipe = self.r.pipeline(transaction=False)
+            for k in keys:
+                pipe.smembers(k)
+            for members in pipe.execute():
+                hits.update(members)
+        except redis.RedisError as exc:
+            raise CorpusError(f"查询 Redis LSH 索引失败：{exc}", code="lsh_backend_unavailable") from exc
+        return hits
+
+    def entries(self) -> int:
+        total = 0
+        for k in self._scan():
+            total += int(self.r.scard(k))
+        return total
+
+    def _scan(self) -> Iterable[str]:
+        return self.r.scan_iter(match=f"{self.prefix}lsh:*", count=1000)
+
+    def clear(self) -> None:
+        batch: list[str] = []
+        for k in self._scan():
+            batch.append(k)
+            if len(batch) >= 500:
+                self.r.delete(*batch)
+                batch = []
+        if batch:
+            self.r.delete(*batch)

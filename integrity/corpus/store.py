@@ -1,0 +1,379 @@
+"""The reference corpus on disk: one SQLite file with documents, match keys and (by default) LSH bands.
+
+Why this layout: a corpus of 100k papers must reopen instantly in a fresh ``integrity check`` process,
+so nothing is rebuilt on open — the band table is an indexed SQLite table (or Redis sets, scale-out)
+and each document keeps its normalised match key and a compact offset map next to its text, so the
+aligner never re-normalises sources. Every ``add``/``remove`` is one transaction: a failed import leaves
+the corpus as it was. Fingerprint parameters are fixed per corpus (stored in ``meta``) so a later change
+of settings cannot silently make queries miss the stored bands.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+import sqlite3
+import uuid
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import numpy as np
+
+from integrity.corpus.fingerprint import MinHasher, band_hashes, chunk_spans
+from integrity.corpus.lsh import RedisLsh, SqliteLsh
+from integrity.errors import CorpusError
+from integrity.settings import Settings, get_settings
+from integrity.text.normalise import MatchKey, match_key
+
+DB_NAME = "corpus.sqlite"
+FORMAT_VERSION = 1
+MAX_DOC_CHARS = 2_000_000
+
+
+@dataclass
+class CorpusRecord:
+    """One reference document as imported (``text`` is kept verbatim; offsets point into it)."""
+
+    id: str
+    title: str
+    text: str
+    authors: list[str] = field(default_factory=list)
+    year: int | None = None
+
+
+@dataclass
+class StoredDocument:
+    """A document loaded for alignment: its record plus the match key and the key→text offset map."""
+
+    rowid: int
+    record: CorpusRecord
+    key: MatchKey
+
+
+@dataclass(frozen=True)
+class FingerprintParams:
+    num_perm: int
+    bands: int
+    rows: int
+    chunk_chars: int
+    shingle: int = 3
+    seed: int = 1
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> FingerprintParams:
+        from datasketch.lsh import _optimal_param
+
+        bands, rows = _optimal_param(s.lsh_threshold, s.minhash_perms, 0.5, 0.5)
+        return cls(num_perm=s.minhash_perms, bands=int(bands), rows=int(rows), chunk_chars=s.chunk_chars)
+
+
+def _pack_offsets(offsets: np.ndarray) -> bytes:
+    """Key→text offsets are increasing with mostly unit steps: delta-encode and deflate (~0.1 B/char)."""
+    if len(offsets) == 0:
+        return b""
+    deltas = np.diff(offsets.astype(np.int64), prepend=np.int64(0)).astype(np.uint32)
+    return zlib.compress(deltas.tobytes(), 6)
+
+
+def _unpack_offsets(blob: bytes) -> np.ndarray:
+    if not blob:
+        return np.zeros(0, dtype=np.int32)
+    return np.cumsum(np.frombuffer(zlib.decompress(blob), dtype=np.uint32), dtype=np.int64).astype(np.int32)
+
+
+class Corpus:
+    """A reference corpus directory. Use ``Corpus.open(...)`` as a context manager."""
+
+    def __init__(self, directory: Path, conn: sqlite3.Connection, settings: Settings, namespace: str) -> None:
+        self.directory = directory
+        self.conn = conn
+        self.settings = settings
+        self.namespace = namespace
+        self.params = self._load_params()
+        self.hasher = MinHasher(self.params.num_perm, self.params.shingle, self.params.seed)
+        self.lsh: SqliteLsh | RedisLsh
+        backend = self._meta("lsh_backend") or settings.lsh_backend
+        if backend == "redis":
+            self.lsh = RedisLsh(settings.redis_url, settings.redis_key_prefix, namespace)
+        else:
+            self.lsh = SqliteLsh(conn)
+
+    # ------------------------------------------------------------------ open / close
+    @classmethod
+    def open(
+        cls,
+        directory: Path,
+        settings: Settings | None = None,
+        *,
+        create: bool = False,
+        namespace: str = "default",
+    ) -> Corpus:
+        settings = settings or get_settings()
+        directory = Path(directory)
+        db = directory / DB_NAME
+        if not db.is_file():
+            if not create:
+                if directory.exists() and not directory.is_dir():
+                    raise CorpusError(f"比对库路径不是目录：{directory}", code="corpus_not_found")
+                raise CorpusError(
+                    f"比对库不存在：{directory}（请先用 integrity corpus add --corpus {directory} 导入）",
+                    code="corpus_not_found",
+                )
+            try:
+                directory.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise CorpusError(f"无法创建比对库目录 {directory}：{exc.strerror}") from exc
+        try:
+            conn = sqlite3.connect(str(db), isolation_level=None, check_same_thread=False, timeout=30)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        except sqlite3.DatabaseError as exc:
+            raise CorpusError(f"比对库已损坏或不是比对库：{db}（{exc}）", code="corpus_corrupt") from exc
+        if not tables:
+            if not create:
+                conn.close()
+                raise CorpusError(f"比对库为空或未初始化：{db}", code="corpus_corrupt")
+            cls._init_schema(conn, settings, namespace)
+        elif "meta" not in tables or "docs" not in tables:
+            conn.close()
+            raise CorpusError(f"比对库已损坏或不是比对库（缺少数据表）：{db}", code="corpus_corrupt")
+        try:
+            return cls(directory, conn, settings, namespace)
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise CorpusError(f"比对库已损坏：{db}（{exc}）", code="corpus_corrupt") from exc
+
+    @staticmethod
+    def _init_schema(conn: sqlite3.Connection, settings: Settings, namespace: str) -> None:
+        p = FingerprintParams.from_settings(settings)
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        conn.execute(
+            "CREATE TABLE docs (rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, title TEXT NOT NULL,"
+            " authors TEXT NOT NULL, year INTEGER, chars INTEGER NOT NULL, key_chars INTEGER NOT NULL,"
+            " chunks INTEGER NOT NULL, text BLOB NOT NULL, key BLOB NOT NULL, keymap BLOB NOT NULL,"
+            " added_at TEXT NOT NULL)"
+        )
+        meta = {
+            "format_version": str(FORMAT_VERSION),
+            "corpus_id": uuid.uuid4().hex,
+            "version": "0",
+            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "lsh_backend": settings.lsh_backend,
+            "namespace": namespace,
+            "params": json.dumps(p.__dict__),
+        }
+        conn.executemany("INSERT INTO meta VALUES (?, ?)", list(meta.items()))
+        conn.execute("COMMIT")
+
+    def _meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def _load_params(self) -> FingerprintParams:
+        fmt = self._meta("format_version")
+        raw = self._meta("params")
+        if fmt != str(FORMAT_VERSION) or raw is None:
+            raise CorpusError(
+                f"比对库格式版本不受支持：{fmt}（需要 {FORMAT_VERSION}）", code="corpus_corrupt"
+            )
+        try:
+            return FingerprintParams(**json.loads(raw))
+        except (TypeError, ValueError) as exc:
+            raise CorpusError("比对库参数已损坏", code="corpus_corrupt") from exc
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Corpus:
+        return self
+
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def __len__(self) -> int:
+        return int(self.conn.execute("SELECT COUNT(*) FROM docs").fetchone()[0])
+
+    # ------------------------------------------------------------------ fingerprints
+    def chunk_bands(self, key: str) -> np.ndarray:
+        """Band hashes of the stored (non-overlapping) chunks of a document key."""
+        c = self.params.chunk_chars
+        spans = chunk_spans(len(key), c, c)
+        sigs = self.hasher.signatures(key, spans)
+        return band_hashes(sigs, self.params.bands, self.params.rows)
+
+    def query_bands(self, key: str) -> np.ndarray:
+        """Band hashes of overlapping query windows (stride chunk/4: a stored chunk that lies inside a
+        copied passage is matched by a window offset by at most chunk/8)."""
+        c = self.params.chunk_chars
+        spans = chunk_spans(len(key), c, max(1, c // 4))
+        sigs = self.hasher.signatures(key, spans)
+        return band_hashes(sigs, self.params.bands, self.params.rows)
+
+    # ------------------------------------------------------------------ writes
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+            self.lsh.flush()
+            self.conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'version'")
+            self.conn.execute("COMMIT")
+            self.lsh.commit()
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            self.lsh.rollback()
+            raise
+
+    def _remove_row(self, rowid: int, doc_id: str, key_blob: bytes) -> None:
+        key = zlib.decompress(key_blob).decode("utf-8")
+        self.lsh.remove(rowid, doc_id, self.chunk_bands(key))
+        self.conn.execute("DELETE FROM docs WHERE rowid = ?", (rowid,))
+
+    def add(self, records: Iterable[CorpusRecord], progress: Callable[[int], None] | None = None) -> int:
+        """Add (or replace, by id) records in one transaction; returns how many were written."""
+        n = 0
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        with self._transaction():
+            for rec in records:
+                self._validate(rec)
+                old = self.conn.execute("SELECT rowid, key FROM docs WHERE id = ?", (rec.id,)).fetchone()
+                if old is not None:
+                    self._remove_row(int(old[0]), rec.id, old[1])
+                mk = match_key(rec.text)
+                bands = self.chunk_bands(mk.text)
+                cur = self.conn.execute(
+                    "INSERT INTO docs (id, title, authors, year, chars, key_chars, chunks, text, key, keymap,"
+                    " added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        rec.id,
+                        rec.title,
+                        json.dumps(rec.authors, ensure_ascii=False),
+                        rec.year,
+                        len(rec.text),
+                        len(mk.text),
+                        len(bands),
+                        zlib.compress(rec.text.encode("utf-8"), 6),
+                        zlib.compress(mk.text.encode("utf-8"), 6),
+                        _pack_offsets(mk.offsets),
+                        now,
+                    ),
+                )
+                rowid = int(cur.lastrowid or 0)
+                self.lsh.add(rowid, rec.id, bands)
+                n += 1
+                if progress:
+                    progress(1)
+        return n
+
+    @staticmethod
+    def _validate(rec: CorpusRecord) -> None:
+        if not isinstance(rec.id, str) or not rec.id.strip():
+            raise CorpusError("比对库记录缺少 id", code="bad_record")
+        if not isinstance(rec.text, str) or not rec.text.strip():
+            raise CorpusError(f"比对库记录 {rec.id} 没有正文（text 为空）", code="bad_record")
+        if len(rec.text) > MAX_DOC_CHARS:
+            raise CorpusError(
+                f"比对库记录 {rec.id} 过长：{len(rec.text)} 字（上限 {MAX_DOC_CHARS} 字）", code="bad_record"
+            )
+
+    def remove(self, ids: Iterable[str]) -> int:
+        """Remove documents by id (unknown ids are ignored); returns how many were removed."""
+        n = 0
+        with self._transaction():
+            for doc_id in ids:
+                row = self.conn.execute("SELECT rowid, key FROM docs WHERE id = ?", (doc_id,)).fetchone()
+                if row is not None:
+                    self._remove_row(int(row[0]), doc_id, row[1])
+                    n += 1
+        return n
+
+    # ------------------------------------------------------------------ reads
+    def list(self) -> list[dict[str, Any]]:
+        rows = self.conn.execute("SELECT id, title, chars, authors, year FROM docs ORDER BY id")
+        return [
+            {"id": r[0], "title": r[1], "chars": r[2], "authors": json.loads(r[3]), "year": r[4]}
+            for r in rows
+        ]
+
+    def get(self, doc_id: str) -> CorpusRecord | None:
+        row = self.conn.execute(
+            "SELECT id, title, text, authors, year FROM docs WHERE id = ?", (doc_id,)
+        ).fetchone()
+        if row is None:
+            return None
+        return CorpusRecord(
+            row[0], row[1], zlib.decompress(row[2]).decode("utf-8"), json.loads(row[3]), row[4]
+        )
+
+    def load(self, keys: Sequence[Any]) -> builtins.list[StoredDocument]:
+        """Documents for alignment, by rowid (SQLite LSH) or by id (Redis LSH), in the given order."""
+        col = "rowid" if self.lsh.keys_are_rowids else "id"
+        out: dict[Any, StoredDocument] = {}
+        for i in range(0, len(keys), 500):
+            part = list(keys[i : i + 500])
+            q = (
+                f"SELECT rowid, id, title, text, authors, year, key, keymap, chars FROM docs"
+                f" WHERE {col} IN ({','.join('?' * len(part))})"
+            )
+            for r in self.conn.execute(q, part):
+                rec = CorpusRecord(r[1], r[2], zlib.decompress(r[3]).decode("utf-8"), json.loads(r[4]), r[5])
+                key = MatchKey(zlib.decompress(r[6]).decode("utf-8"), _unpack_offsets(r[7]), int(r[8]))
+                out[r[0] if col == "rowid" else r[1]] = StoredDocument(int(r[0]), rec, key)
+        return [out[k] for k in keys if k in out]
+
+    def candidates(self, key: str, limit: int) -> builtins.list[tuple[Any, int]]:
+        """Documents sharing LSH buckets with any query window, most shared buckets first."""
+        if len(key) < self.params.shingle:
+            return []
+        hits = self.lsh.query(self.query_bands(key))
+        return hits.most_common(limit)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "corpus_id": self._meta("corpus_id"),
+            "version": int(self._meta("version") or 0),
+            "documents": len(self),
+            "lsh_backend": self.lsh.name,
+        }
+
+    def stats(self) -> dict[str, Any]:
+        docs, chars, chunks = self.conn.execute(
+            "SELECT COUNT(*), COALESCE(SUM(chars), 0), COALESCE(SUM(chunks), 0) FROM docs"
+        ).fetchone()
+        entries = self.lsh.entries()
+        db = self.directory / DB_NAME
+        disk = sum(p.stat().st_size for p in self.directory.glob(DB_NAME + "*") if p.is_file()) if db else 0
+        index_bytes = self._table_bytes("lsh") if self.lsh.name == "sqlite" else None
+        if index_bytes is None:
+            index_bytes = entries * 24  # Redis set members: approximate per-entry cost of an id in a set
+        return {
+            **self.describe(),
+            "chars": int(chars),
+            "chunks": int(chunks),
+            "lsh_entries": entries,
+            "params": dict(self.params.__dict__),
+            "disk_bytes": disk,
+            "index_bytes": int(index_bytes),
+            "index_bytes_per_document": round(index_bytes / docs, 1) if docs else 0.0,
+            "created_at": self._meta("created_at"),
+        }
+
+    def _table_bytes(self, table: str) -> int | None:
+        try:
+            row = self.conn.execute("SELECT SUM(pgsize) FROM dbstat WHERE name = ?", (table,)).fetchone()
+            return int(row[0] or 0)
+        except sqlite3.OperationalError:
+            page = int(self.conn.execute("PRAGMA page_size").fetchone()[0])
+            # no dbstat: ~1.2 bytes of page overhead per stored byte, rows ~ 14 bytes
+            return int(self.lsh.entries() * 14 * 1.2) if page else None
