@@ -49,6 +49,19 @@ class UnreadableText(InputError):
     code = "text_layer_unreadable"
 
 
+class EncryptedFile(InputError):
+    """Password-protected PDF (or DOCX): nothing can be extracted without the password."""
+
+    code = "encrypted_file"
+
+
+class ParseLimitExceeded(InputError):
+    """The sandboxed parser hit a limit (time, memory, pages, unpacked size); codes say which."""
+
+    code = "parse_limit_exceeded"
+    http_status = 413
+
+
 class CorpusError(IntegrityError):
     """The reference corpus is missing, corrupt or was asked for something it does not hold."""
 

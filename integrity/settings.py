@@ -44,6 +44,11 @@ class Settings(BaseSettings):
     max_pages: int = Field(default=300, ge=1)
     ocr_enabled: bool = True
     ocr_languages: str = "chi_sim+eng"
+    ocr_dpi: int = Field(default=300, ge=72, le=600, description="Render resolution of scanned pages")
+    ocr_min_confidence: float = Field(default=45.0, ge=0, le=100, description="Mean OCR confidence floor")
+    max_unzipped_bytes: int = Field(default=200 * 1024 * 1024, ge=1024, description="DOCX: total unpacked")
+    expect_chinese: bool = Field(default=True, description="Flag text layers with too few CJK characters")
+    min_cjk_ratio: float = Field(default=0.2, ge=0, le=1, description="CJK share below which text is garbled")
 
     # --- catalogue and policy ------------------------------------------------------------------
     catalogue_path: Path = CORPORA_DIR / "catalogue" / "catalogue.sqlite"
