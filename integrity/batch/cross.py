@@ -1,0 +1,159 @@
+"""Cross-applicant check inside a batch: collusion between applicants of one screening.
+
+Three signals, each naming both rows:
+- ``same_file``: two applicants submitted byte-identical files;
+- ``mutual_copy``: a paper copies another applicant's paper in the batch (a temporary corpus of the
+  batch's papers, each paper compared against it with its own applicant's papers excluded);
+- ``shared_source``: papers of different applicants copy the same corpus source (from each paper's
+  own similarity result).
+"""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from integrity.errors import IntegrityError
+from integrity.models import CheckOptions, ExtractedDocument
+from integrity.settings import Settings
+
+if TYPE_CHECKING:
+    from integrity.batch.runner import CrossFlag, PaperOutcome
+
+
+class CrossChecker:
+    """Collects the batch's papers in a temporary corpus, then flags pairs across applicants."""
+
+    def __init__(self, settings: Settings) -> None:
+        # The temporary corpus always lives in SQLite in a temp dir: never in the shared Redis index.
+        self.settings = settings.model_copy(update={"lsh_backend": "sqlite"})
+        self.min_ratio = settings.cross_min_ratio
+        self._tmp: Path | None = None
+        self._corpus: Any = None
+        self._spans: dict[str, tuple[int, int] | None] = {}
+
+    def __enter__(self) -> CrossChecker:
+        from integrity.corpus import Corpus
+
+        self._tmp = Path(tempfile.mkdtemp(prefix="integrity-cross-"))
+        self._corpus = Corpus.open(self._tmp / "corpus", self.settings, create=True, namespace="batch")
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._corpus is not None:
+            self._corpus.close()
+        if self._tmp is not None:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+
+    def add(self, outcome: PaperOutcome, doc: ExtractedDocument) -> None:
+        """Add one checked paper (its text is kept in the temp corpus, not in memory)."""
+        from integrity.corpus import CorpusRecord
+
+        if not doc.text.strip():
+            return
+        row = outcome.row
+        record = CorpusRecord(
+            id=row.key, title=row.title or row.file_name, text=doc.text, authors=[row.applicant]
+        )
+        self._corpus.add([record])
+        self._spans[row.key] = doc.references_span
+
+    def run(
+        self, outcomes: list[PaperOutcome], progress: Callable[[int], None] | None = None
+    ) -> list[CrossFlag]:
+        """All flags, strongest first; each paper's ``cross_flags`` gets its one-liners."""
+        from integrity.check import compare_document
+
+        checked = [o for o in outcomes if o.status != "error"]
+        by_key = {o.row.key: o for o in checked}
+        keys_of: dict[str, list[str]] = {}
+        for o in checked:
+            keys_of.setdefault(o.row.applicant, []).append(o.row.key)
+        flags: dict[tuple[str, int, int], CrossFlag] = {}
+
+        for a, b in itertools.combinations(checked, 2):
+            if a.row.applicant != b.row.applicant and a.sha256 and a.sha256 == b.sha256:
+                self._flag(flags, "same_file", a, b, 1.0, "两位申报人提交了完全相同的文件")
+
+        # Each applicant's own papers are taken out of the temporary corpus while that applicant's papers
+        # are compared (a paper matching itself would hide what it shares with others), then put back.
+        done = 0
+        for applicant, keys in keys_of.items():
+            present = [k for k in keys if k in self._spans]
+            records = [r for r in (self._corpus.get(k) for k in present) if r is not None]
+            if records:
+                self._corpus.remove([r.id for r in records])
+            try:
+                for record in records:
+                    o = by_key[record.id]
+                    doc = ExtractedDocument(
+                        text=record.text, file_type="txt", references_span=self._spans[record.id]
+                    )
+                    try:
+                        sim = compare_document(doc, self._corpus, CheckOptions(include_text=False))
+                    except IntegrityError:  # e.g. nothing left to compare against
+                        continue
+                    for src in sim.sources:
+                        other = by_key.get(src.doc_id)
+                        if other is None or other.row.applicant == applicant or src.ratio < self.min_ratio:
+                            continue
+                        self._flag(flags, "mutual_copy", o, other, src.ratio, f"文字重复 {src.ratio:.1%}")
+            finally:
+                if records:
+                    self._corpus.add(records)
+            done += len(keys)
+            if progress is not None:
+                progress(done)
+
+        sharers: dict[str, list[tuple[PaperOutcome, float, str]]] = {}
+        for o in checked:
+            for s in o.top_sources:
+                if not s.get("is_self") and float(s.get("ratio") or 0) >= self.min_ratio:
+                    sharers.setdefault(str(s["doc_id"]), []).append((o, float(s["ratio"]), str(s["title"])))
+        for _doc_id, users in sharers.items():
+            for (a, ra, title), (b, rb, _) in itertools.combinations(users, 2):
+                if a.row.applicant != b.row.applicant:
+                    self._flag(flags, "shared_source", a, b, min(ra, rb), f"共同复制来源「{title}」")
+
+        result = sorted(flags.values(), key=lambda f: (_RANK[f.kind], -f.ratio, f.row_a, f.row_b))
+        by_row = {o.row.row: o for o in checked}
+        for f in result:
+            by_row[f.row_a].cross_flags.append(
+                f"{_LABEL[f.kind]}：第 {f.row_b} 行（{f.applicant_b}），{f.detail}"
+            )
+            by_row[f.row_b].cross_flags.append(
+                f"{_LABEL[f.kind]}：第 {f.row_a} 行（{f.applicant_a}），{f.detail}"
+            )
+        return result
+
+    @staticmethod
+    def _flag(
+        flags: dict[tuple[str, int, int], CrossFlag],
+        kind: str,
+        a: PaperOutcome,
+        b: PaperOutcome,
+        ratio: float,
+        detail: str,
+    ) -> None:
+        from integrity.batch.runner import CrossFlag
+
+        if a.row.row > b.row.row:
+            a, b = b, a
+        key = (kind, a.row.row, b.row.row)
+        old = flags.get(key)
+        if old is None or ratio > old.ratio:
+            flags[key] = CrossFlag(
+                kind, a.row.row, a.row.applicant, a.row.title or a.row.file_name,
+                b.row.row, b.row.applicant, b.row.title or b.row.file_name, ratio, detail,
+            )  # fmt: skip
+
+
+_RANK = {"same_file": 0, "mutual_copy": 1, "shared_source": 2}
+_LABEL = {"same_file": "相同文件", "mutual_copy": "互相复制", "shared_source": "共同来源"}

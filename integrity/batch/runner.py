@@ -1,0 +1,280 @@
+"""Run the checks of a batch: every manifest row against one open corpus, then the cross-applicant check.
+
+Why this shape: the corpus is opened once for the whole batch (``check.compare_document``), a failing
+paper becomes a per-row error while the rest goes on, and each paper's full result is handed to an
+optional ``on_result`` callback (the service stores it) instead of being kept in memory for thousands
+of papers: the outcome keeps only what the summary needs.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from integrity.batch.manifest import ManifestRow, RowError, read_manifest
+from integrity.errors import IntegrityError
+from integrity.models import CheckOptions, PaperClaims
+from integrity.settings import Settings, get_settings
+
+Progress = Callable[[int, int, str], None]
+OnResult = Callable[["PaperOutcome", dict[str, Any]], None]
+
+STATUS_LABELS = {
+    "accepted": "通过",
+    "rejected": "不予认定",
+    "review": "需核实",
+    "checked": "已检测",
+    "error": "出错",
+}
+
+
+@dataclass
+class PaperOutcome:
+    """What the summary shows for one manifest row."""
+
+    row: ManifestRow
+    status: str  # accepted | rejected | review | checked | error
+    error_code: str | None = None
+    error: str | None = None
+    sha256: str | None = None
+    total_copy_ratio: float | None = None
+    copy_ratio_excluding_references: float | None = None
+    copy_ratio_excluding_self: float | None = None
+    max_single_source_ratio: float | None = None
+    copied_chars: int | None = None
+    total_chars: int | None = None
+    top_sources: list[dict[str, Any]] = field(default_factory=list)  # doc_id, title, ratio, is_self
+    recognised_level: str | None = None
+    verdict_summary: str | None = None
+    findings: list[dict[str, Any]] = field(default_factory=list)
+    cross_flags: list[str] = field(default_factory=list)  # zh-CN one-liners, filled by the cross-check
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {k: v for k, v in self.__dict__.items() if k != "row"}
+        d["row"] = self.row.to_dict()
+        d["status_label"] = STATUS_LABELS.get(self.status, self.status)
+        return d
+
+
+@dataclass
+class CrossFlag:
+    """Two papers of different applicants that copy each other, share a source, or are the same file."""
+
+    kind: str  # mutual_copy | shared_source | same_file
+    row_a: int
+    applicant_a: str
+    title_a: str
+    row_b: int
+    applicant_b: str
+    title_b: str
+    ratio: float
+    detail: str  # zh-CN
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class BatchResult:
+    outcomes: list[PaperOutcome]
+    manifest_errors: list[RowError]
+    cross_flags: list[CrossFlag] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        by = {s: sum(1 for o in self.outcomes if o.status == s) for s in STATUS_LABELS}
+        return {
+            "rows": len(self.outcomes) + len(self.manifest_errors),
+            "accepted": by["accepted"],
+            "rejected": by["rejected"],
+            "review": by["review"],
+            "checked": by["checked"],
+            "errors": by["error"] + len(self.manifest_errors),
+            "cross_flags": len(self.cross_flags),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "counts": self.counts(),
+            "outcomes": [o.to_dict() for o in self.outcomes],
+            "manifest_errors": [e.to_dict() for e in self.manifest_errors],
+            "cross_flags": [f.to_dict() for f in self.cross_flags],
+        }
+
+
+def run_batch_path(
+    folder: Path,
+    manifest: Path,
+    corpus_dir: Path,
+    *,
+    policy_id: str | None = None,
+    settings: Settings | None = None,
+    progress: Progress | None = None,
+    on_result: OnResult | None = None,
+) -> BatchResult:
+    """CLI entry: ``folder`` is a directory of papers or a zip (unpacked safely to a temp dir)."""
+    from integrity.batch.zipsafe import safe_extract
+
+    settings = settings or get_settings()
+    rows, errors = read_manifest(manifest, settings)
+    folder = Path(folder)
+    if folder.is_file():
+        with tempfile.TemporaryDirectory(prefix="integrity-batch-") as tmp:
+            safe_extract(folder, Path(tmp), settings)
+            return run_batch(
+                Path(tmp), rows, errors, corpus_dir, policy_id=policy_id, settings=settings,
+                progress=progress, on_result=on_result,
+            )  # fmt: skip
+    if not folder.is_dir():
+        raise IntegrityError(f"论文目录不存在：{folder}", code="folder_not_found")
+    return run_batch(
+        folder, rows, errors, corpus_dir, policy_id=policy_id, settings=settings, progress=progress,
+        on_result=on_result,
+    )  # fmt: skip
+
+
+def run_batch(
+    folder: Path,
+    rows: list[ManifestRow],
+    manifest_errors: list[RowError],
+    corpus_dir: Path,
+    *,
+    policy_id: str | None = None,
+    settings: Settings | None = None,
+    progress: Progress | None = None,
+    on_result: OnResult | None = None,
+) -> BatchResult:
+    """Check every row's paper; missing or unreadable files become per-row errors."""
+    from integrity.batch.cross import CrossChecker
+    from integrity.check import build_result, compare_document
+    from integrity.corpus import Corpus
+    from integrity.ingest import extract
+
+    settings = settings or get_settings()
+    folder = Path(folder).resolve()
+    files = _index_files(folder)
+    total = len(rows)
+    steps = total * 2  # checking, then the cross-check
+    outcomes: list[PaperOutcome] = []
+    _tick(progress, 0, steps, "检测论文")
+    with Corpus.open(Path(corpus_dir), settings) as corpus, CrossChecker(settings) as cross:
+        corpus_info = corpus.describe()
+        for i, row in enumerate(rows, 1):
+            path = _locate(folder, files, row.file_name)
+            if path is None:
+                outcomes.append(
+                    PaperOutcome(row, "error", "file_missing", f"第 {row.row} 行：找不到文件 {row.file_name}")
+                )
+                _tick(progress, i, steps, "检测论文")
+                continue
+            options = _options(row, policy_id)
+            try:
+                doc = extract(path, settings)
+                similarity = compare_document(doc, corpus, options)
+                result = build_result(path, doc, similarity, options, settings, corpus_info)
+            except IntegrityError as exc:
+                outcomes.append(PaperOutcome(row, "error", exc.code, f"第 {row.row} 行：{exc.message}"))
+            except Exception as exc:  # one broken paper must not stop a batch of thousands
+                outcomes.append(
+                    PaperOutcome(
+                        row, "error", "internal_error", f"第 {row.row} 行：内部错误（{type(exc).__name__}）"
+                    )
+                )
+            else:
+                outcome = summarise(row, result)
+                outcomes.append(outcome)
+                cross.add(outcome, doc)
+                if on_result is not None:
+                    on_result(outcome, result)
+            _tick(progress, i, steps, "检测论文")
+        flags = cross.run(outcomes, lambda done: _tick(progress, total + done, steps, "交叉比对"))
+    _tick(progress, steps, steps, "完成")
+    return BatchResult(outcomes, manifest_errors, flags)
+
+
+def summarise(row: ManifestRow, result: dict[str, Any]) -> PaperOutcome:
+    """Reduce a full check result to the figures of one summary row."""
+    sim = result.get("similarity") or {}
+    verdict = result.get("verdict")
+    if not verdict:
+        status = "checked"
+    elif not verdict.get("accepted"):
+        status = "rejected"
+    elif any(f.get("severity") in ("reject", "warning") for f in verdict.get("findings") or []):
+        status = "review"
+    else:
+        status = "accepted"
+    return PaperOutcome(
+        row=row,
+        status=status,
+        sha256=(result.get("paper") or {}).get("sha256"),
+        total_copy_ratio=sim.get("total_copy_ratio"),
+        copy_ratio_excluding_references=sim.get("copy_ratio_excluding_references"),
+        copy_ratio_excluding_self=sim.get("copy_ratio_excluding_self"),
+        max_single_source_ratio=sim.get("max_single_source_ratio"),
+        copied_chars=sim.get("copied_chars"),
+        total_chars=sim.get("total_chars"),
+        top_sources=[
+            {
+                "doc_id": s.get("doc_id"),
+                "title": s.get("title") or s.get("doc_id"),
+                "ratio": float(s.get("ratio") or 0.0),
+                "is_self": bool(s.get("is_self")),
+            }
+            for s in (sim.get("sources") or [])[:5]
+        ],
+        recognised_level=(verdict or {}).get("recognised_level"),
+        verdict_summary=(verdict or {}).get("summary"),
+        findings=[
+            {k: f.get(k) for k in ("code", "severity", "message", "citation")}
+            for f in (verdict or {}).get("findings") or []
+        ],
+    )
+
+
+def _options(row: ManifestRow, policy_id: str | None) -> CheckOptions:
+    level = row.claimed_level if row.claimed_level in ("core", "provincial") else None
+    return CheckOptions(
+        self_authors=[row.applicant],
+        claims=PaperClaims(
+            applicant=row.applicant,
+            claimed_level=level,  # type: ignore[arg-type]
+            journal=row.journal or None,
+            issn=row.issn or None,
+            cn=row.cn or None,
+            year=row.year,
+        ),
+        policy_id=policy_id,
+    )
+
+
+def _tick(progress: Progress | None, done: int, total: int, stage: str) -> None:
+    if progress is not None:
+        progress(done, total, stage)
+
+
+def _index_files(folder: Path) -> dict[str, list[Path]]:
+    """Files under ``folder`` by case-folded relative path and by case-folded base name."""
+    index: dict[str, list[Path]] = {}
+    for path in folder.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            rel = path.relative_to(folder).as_posix().casefold()
+            index.setdefault(rel, []).append(path)
+            index.setdefault("name:" + path.name.casefold(), []).append(path)
+    return index
+
+
+def _locate(folder: Path, files: dict[str, list[Path]], file_name: str) -> Path | None:
+    """The row's file: exact relative path, else a unique match by base name (zips with a top folder)."""
+    exact = files.get(file_name.casefold())
+    if exact:
+        path = exact[0]
+    else:
+        by_name = files.get("name:" + Path(file_name).name.casefold(), [])
+        if len(by_name) != 1:
+            return None
+        path = by_name[0]
+    resolved = path.resolve()
+    return resolved if resolved.is_relative_to(folder) else None
