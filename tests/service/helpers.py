@@ -73,3 +73,145 @@ def wait_done(
             return body
         time.sleep(0.05)
     raise AssertionError(f"check {check_id} did not finish in {timeout}s")
+
+
+class WebhookReceiver:
+    """A tiny HTTP server on 127.0.0.1 recording POSTed bodies and headers; can fail the first N."""
+
+    def __init__(self, fail_first: int = 0):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.received: list[tuple[dict[str, str], bytes]] = []
+        self.fail_first = fail_first
+        self.event = threading.Event()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("content-length", "0")))
+                if outer.fail_first > 0:
+                    outer.fail_first -= 1
+                    self.send_response(503)
+                    self.end_headers()
+                    return
+                outer.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                self.send_response(204)
+                self.end_headers()
+                outer.event.set()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+
+    def __enter__(self) -> WebhookReceiver:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def wait(self, timeout: float = 60) -> tuple[dict[str, str], dict[str, Any]]:
+        assert self.event.wait(timeout), "no webhook received"
+        headers, body = self.received[0]
+        return headers, json.loads(body)
+
+
+def cli_check(paper: Path, docs: list[dict[str, Any]], tmp: Path, **env_overrides: str) -> dict[str, Any]:
+    """What ``integrity check --format json`` says for ``paper`` against a corpus of ``docs``."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, **env_overrides}
+    env.pop("INTEGRITY_DATABASE_URL", None)
+    jsonl = tmp / "cli-corpus.jsonl"
+    jsonl.write_text("\n".join(json.dumps(d, ensure_ascii=False) for d in docs), encoding="utf-8")
+    exe = [sys.executable, "-m", "integrity"]
+    corpus = tmp / "cli-corpus"
+    subprocess.run(
+        [*exe, "corpus", "add", "--corpus", str(corpus), str(jsonl)], check=True, env=env, capture_output=True
+    )
+    out = subprocess.run(
+        [*exe, "check", str(paper), "--corpus", str(corpus), "--format", "json"],
+        check=True,
+        env=env,
+        capture_output=True,
+    )
+    return dict(json.loads(out.stdout))
+
+
+def comparable(result: dict[str, Any]) -> dict[str, Any]:
+    """The parts of a check result that must match between the CLI and the API."""
+    return {
+        "similarity": result["similarity"],
+        "verdict": result.get("verdict"),
+        "journal": result.get("journal"),
+        "paper_sha256": result["paper"]["sha256"],
+        "chars": result["paper"]["chars"],
+    }
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class ServerProcess:
+    """``integrity serve`` as a subprocess with the given environment; ``kill()`` is SIGKILL."""
+
+    def __init__(self, env: dict[str, str], port: int, log: Path):
+        self.env, self.port, self.log = env, port, log
+        self.proc: Any = None
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 60) -> ServerProcess:
+        import os
+        import subprocess
+        import sys
+        import time
+
+        import httpx
+
+        exe = [sys.executable, "-m", "integrity", "serve", "--port", str(self.port), "--log-level", "warning"]
+        self.proc = subprocess.Popen(
+            exe, env={**os.environ, **self.env}, stdout=self.log.open("ab"), stderr=subprocess.STDOUT
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"server exited: {self.log.read_text(errors='replace')[-2000:]}")
+            try:
+                if httpx.get(self.base + "/readyz", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        self.kill()
+        raise AssertionError("server did not become ready")
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except Exception:
+                self.kill()
