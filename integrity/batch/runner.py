@@ -51,9 +51,16 @@ class PaperOutcome:
     verdict_summary: str | None = None
     findings: list[dict[str, Any]] = field(default_factory=list)
     cross_flags: list[str] = field(default_factory=list)  # zh-CN one-liners, filled by the cross-check
+    check_id: str | None = None  # set by the service: this paper's stored check (for its report)
+    file_path: str | None = None  # where the paper was read from (not shown in summaries)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> PaperOutcome:
+        fields = {k: v for k, v in d.items() if k in cls.__dataclass_fields__ and k != "row"}
+        return cls(row=ManifestRow(**d["row"]), **fields)
 
     def to_dict(self) -> dict[str, Any]:
-        d = {k: v for k, v in self.__dict__.items() if k != "row"}
+        d = {k: v for k, v in self.__dict__.items() if k not in ("row", "file_path")}
         d["row"] = self.row.to_dict()
         d["status_label"] = STATUS_LABELS.get(self.status, self.status)
         return d
@@ -94,6 +101,15 @@ class BatchResult:
             "errors": by["error"] + len(self.manifest_errors),
             "cross_flags": len(self.cross_flags),
         }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> BatchResult:
+        """Rebuild from ``to_dict`` output (the service regenerates the XLSX from the stored JSON)."""
+        return cls(
+            outcomes=[PaperOutcome.from_dict(o) for o in d.get("outcomes", [])],
+            manifest_errors=[RowError(**e) for e in d.get("manifest_errors", [])],
+            cross_flags=[CrossFlag(**f) for f in d.get("cross_flags", [])],
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -139,27 +155,51 @@ def run_batch(
     folder: Path,
     rows: list[ManifestRow],
     manifest_errors: list[RowError],
-    corpus_dir: Path,
+    corpus_dir: Path | Any,
     *,
     policy_id: str | None = None,
     settings: Settings | None = None,
     progress: Progress | None = None,
     on_result: OnResult | None = None,
 ) -> BatchResult:
-    """Check every row's paper; missing or unreadable files become per-row errors."""
-    from integrity.batch.cross import CrossChecker
-    from integrity.check import build_result, compare_document
+    """Check every row's paper; missing or unreadable files become per-row errors.
+
+    ``corpus_dir`` is a corpus directory, or an already open ``Corpus`` (the service opens the tenant's
+    corpus with its namespace); an open corpus is left open.
+    """
     from integrity.corpus import Corpus
-    from integrity.ingest import extract
 
     settings = settings or get_settings()
     folder = Path(folder).resolve()
+    opened = isinstance(corpus_dir, (str, Path))
+    corpus: Any = Corpus.open(Path(corpus_dir), settings) if opened else corpus_dir
+    try:
+        return _run(folder, rows, manifest_errors, corpus, policy_id, settings, progress, on_result)
+    finally:
+        if opened:
+            corpus.close()
+
+
+def _run(
+    folder: Path,
+    rows: list[ManifestRow],
+    manifest_errors: list[RowError],
+    corpus: Any,
+    policy_id: str | None,
+    settings: Settings,
+    progress: Progress | None,
+    on_result: OnResult | None,
+) -> BatchResult:
+    from integrity.batch.cross import CrossChecker
+    from integrity.check import build_result, compare_document
+    from integrity.ingest import extract
+
     files = _index_files(folder)
     total = len(rows)
     steps = total * 2  # checking, then the cross-check
     outcomes: list[PaperOutcome] = []
     _tick(progress, 0, steps, "检测论文")
-    with Corpus.open(Path(corpus_dir), settings) as corpus, CrossChecker(settings) as cross:
+    with CrossChecker(settings) as cross:
         corpus_info = corpus.describe()
         for i, row in enumerate(rows, 1):
             path = _locate(folder, files, row.file_name)
@@ -184,6 +224,7 @@ def run_batch(
                 )
             else:
                 outcome = summarise(row, result)
+                outcome.file_path = str(path)
                 outcomes.append(outcome)
                 cross.add(outcome, doc)
                 if on_result is not None:

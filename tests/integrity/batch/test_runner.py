@@ -146,3 +146,12 @@ def test_cli_batch_from_zip(world: dict[str, object]) -> None:
     assert "共 3 行" in proc.stderr and "出错 1" in proc.stderr and out.is_file()
     rows = list(load_workbook(out)["汇总"].iter_rows(min_row=2, values_only=True))
     assert [r[10] for r in rows][2] == "清单错误"
+
+
+def test_result_round_trips_through_json(world: dict[str, object]) -> None:
+    result = world["result"]
+    assert isinstance(result, BatchResult)
+    data = json.loads(json.dumps(result.to_dict(), ensure_ascii=False))
+    again = BatchResult.from_dict(data)
+    assert again.to_dict() == data
+    assert "file_path" not in data["outcomes"][0]
