@@ -79,6 +79,7 @@ class Settings(BaseSettings):
     )
 
     # --- batches (zip + manifest screening) -----------------------------------------------------
+    batch_max_upload_bytes: int = Field(default=1024**3, ge=1024, description="Largest batch zip upload")
     batch_max_files: int = Field(default=5000, ge=1, description="Files allowed in one batch zip")
     batch_max_unpacked_bytes: int = Field(default=2 * 1024**3, ge=1024, description="Total unpacked size")
     batch_max_ratio: float = Field(default=200.0, gt=1, description="Largest compression ratio per member")
