@@ -56,10 +56,14 @@ def chunk_spans(n: int, size: int, stride: int) -> list[tuple[int, int]]:
 
 @lru_cache(maxsize=8)
 def _permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    from datasketch import MinHash
+    """datasketch's affine32 permutation parameters (``MinHash(scheme="affine32").permutations``).
 
-    a, b = MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
-    return a.astype(np.uint32), b.astype(np.uint32)
+    Re-derived here instead of imported: ``import datasketch`` pulls in scipy (~0.6 s), which every
+    ``integrity check`` process would pay. The equality is asserted in the tests."""
+    gen = np.random.RandomState(seed)
+    a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+    return a, b
 
 
 def shingle_hash32(hashes64: np.ndarray) -> np.ndarray:
@@ -67,10 +71,14 @@ def shingle_hash32(hashes64: np.ndarray) -> np.ndarray:
     return ((hashes64 >> np.uint64(32)) ^ hashes64).astype(np.uint32)
 
 
-def _fmix32(h: np.ndarray) -> np.ndarray:
-    from datasketch.minhash import _fmix
-
-    return _fmix(h, 32)
+def fmix32(h: np.ndarray) -> np.ndarray:
+    """MurmurHash3 32-bit finalizer, as datasketch applies it before the affine permutations."""
+    with np.errstate(over="ignore"):
+        h = h ^ (h >> np.uint32(16))
+        h = h * np.uint32(0x85EBCA6B)
+        h = h ^ (h >> np.uint32(13))
+        h = h * np.uint32(0xC2B2AE35)
+        return h ^ (h >> np.uint32(16))
 
 
 class MinHasher:
@@ -86,7 +94,7 @@ class MinHasher:
         out = np.empty((len(spans), self.num_perm), dtype=np.uint32)
         if not spans:
             return out
-        hv = _fmix32(shingle_hash32(kgram_hashes(key, self.shingle)))
+        hv = fmix32(shingle_hash32(kgram_hashes(key, self.shingle)))
         k = self.shingle
         # Process spans in groups so the permuted-hash matrix stays small for long documents.
         i = 0
