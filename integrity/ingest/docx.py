@@ -129,6 +129,8 @@ def extract_docx(data: bytes, settings: Settings) -> ExtractedDocument:
     doc = ExtractedDocument(text=text, file_type="docx", engine="python-docx", warnings=warnings)
     info = _core_info(document)
     fill_metadata(doc, front=body[:5000], headers=[], info=info, info_source="docx_core")
+    if doc.references_span and doc.references_span[1] > len(body):  # notes are appended after the body
+        doc.references_span = (doc.references_span[0], len(body))
     if doc.metadata.title is None and info.get("Title"):
         doc.metadata.title = MetaField(info["Title"], "docx_core", 0.5)
     return doc

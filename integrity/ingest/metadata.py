@@ -49,8 +49,11 @@ _AFTER_REFERENCES_RE = re.compile(
     r"^[ \t\u3000]*(?:附\s*录|作者简介|收稿日期|致\s*谢|Appendix)", re.MULTILINE | re.IGNORECASE
 )
 _FRONT_NOISE_RE = re.compile(
-    r"DOI|doi|文章编号|中图分类号|文献标[志识]码|ISSN|CN\s*\d|收稿日期|基金项目|作者简介|\d{4}\s*年\s*第?\s*\d+\s*期|"
+    r"DOI|doi|文章编号|中图分类号|文献标[志识]码|ISSN|CN\s*\d|收稿日期|基金项目|作者简介|(?:19|20)\d{2}\s*年[^。]{0,12}[卷期]|"
     r"Vol\.|No\.|学报|杂志|^\s*[·\-–—]?\s*\d+\s*[·\-–—]?\s*$"
+)
+_ID_LINE_RE = re.compile(
+    r"文章编号|DOI|doi|引用格式|引文格式|ISSN|CN\s*\d|(?:19|20)\d{2}\s*年[^。]{0,12}[卷期]"
 )
 _AFFILIATION_RE = re.compile(r"大学|学院|研究所|研究院|医院|中心|公司|学校|实验室|局|站|厂|\d{6}")
 _NAME_TOKEN = rf"[{_CJK}·]{{2,5}}[\d,，*＊\s]*"
@@ -147,7 +150,8 @@ def fill_metadata(
         md.keywords = MetaField(_split_keywords(info["Keywords"]), info_source)
 
     # --- journal identifiers: headers first, then front matter ----------------------------------
-    sources = [(header_text, "running_header"), (front_matter + "\n" + front[:3000], front_source)]
+    id_lines = "\n".join(ln for ln in front[:3000].splitlines() if _ID_LINE_RE.search(ln))
+    sources = [(header_text, "running_header"), (front_matter + "\n" + id_lines, front_source)]
     if info:
         sources.append(("\n".join(f"{v}" for v in info.values()), info_source))
     for text, src in sources:
@@ -187,8 +191,11 @@ def fill_metadata(
             md.supplement = MetaField(re.sub(r"\s", "", m.group(0)), src)
 
     journal = _journal_from_headers(headers)
+    front_journal = _journal_from_headers([ln for ln in lines[:3] if _YEAR_ISSUE_RE.search(ln)])
     if journal:
         md.journal = MetaField(journal, "running_header", 0.8)
+    elif front_journal:
+        md.journal = MetaField(front_journal, front_source, 0.7)
     elif m := re.search(rf"《([{_CJK}A-Za-z0-9（）()·\s]{{2,40}})》", front_matter):
         md.journal = MetaField(m.group(1).strip(), front_source, 0.6)
     elif info.get("Subject") and re.search(
@@ -202,7 +209,7 @@ def _journal_from_headers(headers: list[str]) -> str | None:
     for h in headers:
         name = _YEAR_ISSUE_RE.sub("", h)
         name = re.sub(r"(?:19|20)\d{2}\s*年.*$|第\s*\d+\s*卷.*$|Vol\..*$|ISSN.*$|CN\s*\d.*$", "", name)
-        name = name.strip(" ·,，|/-—")
+        name = name.strip().strip(" ·,，|/-—\u3000").strip()
         if len(re.findall(rf"[{_CJK}]", name)) >= 2 and len(name) <= 40:
             names[name] += 1
     if not names:

@@ -1,0 +1,53 @@
+"""Scans and garbled text layers through real tesseract (chi_sim)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from integrity.errors import UnreadableText
+from integrity.ingest import extract, extract_bytes
+from integrity.settings import Settings
+from tests.integrity.ingest import conftest as paper
+from tests.integrity.ingest import docs
+
+
+@pytest.fixture(scope="module")
+def scan_pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    require_font = docs.NOTO.is_file()
+    if not require_font:
+        pytest.skip("fonts-noto-cjk missing")
+    return docs.make_scan_pdf(tmp_path_factory.mktemp("scan") / "scan.pdf", paper.SCAN_LINES)
+
+
+def _char_recall(want: str, got: str) -> float:
+    want_chars = re.sub(r"\s", "", want)
+    got_flat = re.sub(r"\s", "", got)
+    hits = sum(1 for i in range(len(want_chars) - 1) if want_chars[i : i + 2] in got_flat)
+    return hits / max(1, len(want_chars) - 1)
+
+
+def test_scanned_page_is_ocrd_and_marked(scan_pdf: Path, tesseract: str) -> None:
+    doc = extract(scan_pdf, Settings(ocr_dpi=200))
+    assert doc.text_layer == "ocr" and doc.engine == "tesseract"
+    assert doc.ocr_confidence is not None and doc.ocr_confidence > 70
+    assert _char_recall("".join(paper.SCAN_LINES), doc.text) > 0.9
+    assert " " not in doc.text.splitlines()[0]  # no spaces between Chinese characters
+    assert any("OCR" in w for w in doc.warnings)
+    assert doc.metadata.title is not None and doc.metadata.title.value == paper.SCAN_LINES[0]
+
+
+def test_scan_without_ocr_is_a_clear_no_text_layer_error(scan_pdf: Path) -> None:
+    with pytest.raises(UnreadableText) as err:
+        extract(scan_pdf, Settings(ocr_enabled=False))
+    assert "没有文字层" in err.value.message and "ocr_enabled" in err.value.message
+
+
+def test_garbled_text_layer_falls_back_to_ocr(paper_pdf: Path, tesseract: str) -> None:
+    data = paper_pdf.read_bytes().replace(b"/ToUnicode", b"/ToUnicodX")
+    doc = extract_bytes(data, "garbled.pdf", Settings(ocr_dpi=200))
+    assert doc.text_layer == "ocr"
+    assert any("文字层不可用" in w for w in doc.warnings)
+    assert _char_recall(paper.PARAGRAPHS[0], doc.text) > 0.85
