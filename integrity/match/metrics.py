@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from integrity.corpus import StoredDocument
 
 _REFS_HEADING = re.compile(
-    r"^[ \t\u3000]*(参\s*考\s*文\s*献|references|bibliography)[ \t\u3000:：]*$", re.I | re.M
+    r"^[ \t\u3000]*(参\s*考\s*文\s*献|references|bibliography)[ \t\r\u3000:：]*$", re.I | re.M
 )
 _HEADING = re.compile(
     r"^[ \t\u3000]*("
