@@ -47,6 +47,7 @@ def machine() -> dict[str, Any]:
         "cpu_model": cpu or platform.processor(),
         "ram_gib": round(mem_kib / 1024 / 1024, 1),
         "python": platform.python_version(),
+        "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
         "platform": platform.platform(),
     }
 
@@ -179,6 +180,11 @@ def run(a: argparse.Namespace) -> dict[str, Any]:
         m["recall"] = score(papers, spans)
         m["build"] = build
         result["engine"][str(n)] = m
+        print(
+            f"  {n}: {m['checks_per_s']} checks/s, build {build['docs_per_s']} docs/s, "
+            f"char recall {m['recall']['char_recall']}",
+            flush=True,
+        )
     if not a.no_peer:
         n_peer = min(a.peer_docs, max(a.docs))
         k = a.peer_papers or a.papers
@@ -198,6 +204,7 @@ def run(a: argparse.Namespace) -> dict[str, Any]:
             }
         result["copydetect"] = pm
     result["targets"] = targets(result, a)
+    result["machine"]["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
     return result
 
 
@@ -251,7 +258,9 @@ def print_table(result: dict[str, Any]) -> None:
         f"[bold]bench.speed[/] {result['when']} — {m['nproc']} CPU × {m['cpu_model']}, "
         f"{m['ram_gib']} GiB RAM, "
         f"Python {m['python']}; papers: {result['params']['papers']} × {result['params']['paper_chars']} 字, "
-        f"{result['params']['planted_passages']} planted passages; one pinned core"
+        f"{result['params']['planted_passages']} planted passages; one pinned core; "
+        f"load average {m['loadavg_at_start'][0]} → {m.get('loadavg_at_end', ['?'])[0]} "
+        "(other work on the host slows every number)"
     )
     t = Table(title="integrity engine")
     for col in ("docs", "checks/s", "ms/check", "first ms", "build docs/s", "RSS KiB/doc", "disk B/doc"):
