@@ -67,6 +67,13 @@ def build_result(
     }
     # --- verdict (issue 6): journal catalogue + jurisdiction policy --------------------------
     # integrity.policy fills result["journal"] and result["verdict"] here when options.verdict.
+    if options.verdict:
+        from integrity.catalogue import Catalogue
+        from integrity.policy import assess, load_policy
+
+        policy = load_policy(options.policy_id, settings)
+        catalogue = Catalogue.open(settings.catalogue_path)
+        result.update(assess(doc, similarity, options.claims, policy, catalogue))
     return result
 
 

@@ -357,7 +357,8 @@ def _link_successor(conn: sqlite3.Connection, row: ImportRow) -> None:
         ).fetchone()
     else:
         hit = conn.execute(
-            "SELECT journal_id FROM names WHERE key=? ORDER BY journal_id", (normalise_name(successor),)
+            "SELECT journal_id FROM names WHERE key=? AND journal_id<>? ORDER BY kind<>'current', journal_id",
+            (normalise_name(successor), journal_id),
         ).fetchone()
     if hit is None:
         raise CatalogueError(f"“{row.name}”的继承刊“{successor}”不在目录中：请先导入继承刊或在同一文件中列出")

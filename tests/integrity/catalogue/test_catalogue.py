@@ -153,3 +153,23 @@ def catalogue_copy(tmp_path: Path) -> Path:
     target = tmp_path / "catalogue.sqlite"
     shutil.copy(Settings().catalogue_path, target)
     return target
+
+
+def test_journal_lookup_cli() -> None:
+    from typer.testing import CliRunner
+
+    from integrity.cli import app
+
+    runner = CliRunner()
+    r = runner.invoke(app, ["journal", "lookup", "1000-7180", "--year", "2019"])
+    assert r.exit_code == 0, r.output
+    assert (
+        "《微电子学与计算机》" in r.output and "2019 年认定：核心期刊" in r.output and "2017年版" in r.output
+    )
+    r = runner.invoke(app, ["journal", "lookup", "1000-7180", "--year", "2024"])
+    assert "2024 年认定：省级期刊" in r.output and "未收录" in r.output
+    r = runner.invoke(app, ["journal", "lookup", "原子与分子物理学报", "--format", "json"])
+    data = __import__("json").loads(r.output)
+    assert data[0]["journal"]["cn"] == "51-1199/O4"
+    missing = runner.invoke(app, ["journal", "lookup", "完全不存在的某某某杂志社期刊编辑部"])
+    assert missing.exit_code == 1 and "未在期刊目录中找到" in missing.output
