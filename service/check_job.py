@@ -16,9 +16,23 @@ from service.storage import corpus_dir
 
 
 def open_corpus(settings: Any, tenant: str, create: bool = True) -> Any:
+    """Open (creating on first use) the tenant's corpus.
+
+    Opening is serialised per tenant with an exclusive file lock: two jobs of a new tenant starting at
+    once (threads or Celery processes on one volume) would otherwise both initialise its schema.
+    """
+    import fcntl
+
     from integrity.corpus import Corpus
 
-    return Corpus.open(corpus_dir(settings, tenant), settings, create=create, namespace=tenant)
+    directory = corpus_dir(settings, tenant)
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    with (directory.parent / f".{tenant}.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            return Corpus.open(directory, settings, create=create, namespace=tenant)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 @job_kind("check")

@@ -124,14 +124,21 @@ def keys_create(
 
 
 @keys_app.command("list")
-def keys_list(tenant: str | None = typer.Option(None, "--tenant", help="只列出该租户")) -> None:
+def keys_list(
+    tenant: str | None = typer.Option(None, "--tenant", help="只列出该租户"),
+    as_json: bool = typer.Option(False, "--json", help="每行一个 JSON"),
+) -> None:
     """列出密钥（不含密钥本身）。"""
     from rich.console import Console
     from rich.table import Table
 
-    from service.auth import list_keys
+    from service.auth import key_to_dict, list_keys
 
     rows = list_keys(_database(), tenant)
+    if as_json:
+        for r in rows:
+            typer.echo(json.dumps(key_to_dict(r), ensure_ascii=False))
+        return
     table = Table("id", "前缀", "名称", "角色", "租户", "创建时间", "吊销时间")
     for r in rows:
         table.add_row(

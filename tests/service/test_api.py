@@ -270,3 +270,16 @@ def test_bootstrap_key_rotation(tmp_path: Path) -> None:
     with TestClient(create_app(rotated)) as client:
         assert client.get("/v1/keys", headers=ADMIN).status_code == 401
         assert client.get("/v1/keys", headers=auth("ik_rotated_" + "y" * 30)).status_code == 200
+
+
+def test_concurrent_first_checks_of_a_new_tenant(tmp_path: Path) -> None:
+    """Several jobs opening a tenant's (not yet created) corpus at once all succeed."""
+    with TestClient(create_app(make_settings(tmp_path, worker_threads=4))) as client:
+        h = auth(new_key(client, "unit", "fresh")["key"])
+        ids = [
+            client.post(
+                "/v1/checks", files={"file": (f"p{i}.txt", f"论文{i}的正文。".encode() * 30)}, headers=h
+            ).json()["id"]
+            for i in range(6)
+        ]
+        assert [wait_done(client, i, h)["status"] for i in ids] == ["done"] * 6
