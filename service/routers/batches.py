@@ -79,7 +79,10 @@ def create_batch(
     body["progress_url"] = f"/v1/batches/{view['id']}/progress"
     body["summary_url"] = f"/v1/batches/{view['id']}/summary.xlsx"
     body["manifest"] = {"rows": len(rows), "errors": params["manifest_errors"]}
-    return JSONResponse(body, status_code=202, headers=dict(response.headers))
+    keep = ("location", "idempotent-replayed")  # not content-length: the body grew
+    return JSONResponse(
+        body, status_code=202, headers={k: v for k, v in response.headers.items() if k in keep}
+    )
 
 
 def _check_zip(upload: UploadFile, settings: Settings) -> None:
