@@ -149,18 +149,55 @@ class Catalogue:
             )
         }
         self.pku_editions = [int(x) for x in self.meta.get("pku_editions", "").split(",") if x]
-        self.journals: dict[int, Journal] = {}
+        self._journals: dict[int, Journal] | None = None
+        self._by_key: dict[str, list[tuple[int, str]]] = {}
+        self._by_issn: dict[str, list[int]] = {}
+        self._by_cn: dict[str, list[int]] = {}
+        self._periods: dict[str, list[tuple[int, int]]] = {}
+        self._load_lock = threading.Lock()
+        self._fuzzy: tuple[Any, Any, list[str]] | None = None
+        self._fuzzy_lock = threading.Lock()
+
+    @property
+    def journals(self) -> dict[int, Journal]:
+        """All journals by id; the rows are read on first use, so a check without journal metadata
+        (or ``catalogue stats``) does not pay for loading them."""
+        if self._journals is None:
+            with self._load_lock:
+                if self._journals is None:
+                    self._load()
+        assert self._journals is not None
+        return self._journals
+
+    def _ensure(self) -> None:
+        self.journals  # noqa: B018 - loads the rows on first use
+
+    def _load(self) -> None:
+        try:
+            conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+        except sqlite3.Error as exc:
+            raise CatalogueError(f"无法打开期刊目录文件：{self.path}（{exc}）") from exc
+        try:
+            self._load_rows(conn)
+        except sqlite3.DatabaseError as exc:
+            raise CatalogueError(f"期刊目录文件损坏或不是目录数据库：{self.path}（{exc}）") from exc
+        finally:
+            conn.close()
+
+    def _load_rows(self, conn: sqlite3.Connection) -> None:
+        journals: dict[int, Journal] = {}
+
         cols = (
             "id,name,issn,cn,raw_cn,status,ceased_year,successor_id,excluded_kind,publication_type,language,"
             "sponsor,frequency,place,founded,cnki_code,origin"
         )
         for row in conn.execute(f"SELECT {cols} FROM journals ORDER BY id"):
-            self.journals[row[0]] = Journal(*row)
-        self._by_key: dict[str, list[tuple[int, str]]] = {}
+            journals[row[0]] = Journal(*row)
+
         for journal_id, name, key, kind in conn.execute(
             "SELECT journal_id,name,key,kind FROM names ORDER BY rowid"
         ):
-            journal = self.journals.get(journal_id)
+            journal = journals.get(journal_id)
             if journal is None:
                 continue
             if kind == "former":
@@ -171,22 +208,20 @@ class Catalogue:
         for row in conn.execute(
             "SELECT journal_id,list_id,start_year,end_year,edition,grade,note FROM memberships ORDER BY rowid"
         ):
-            if row[0] in self.journals:
-                self.journals[row[0]].memberships.append(Membership(*row[1:]))
-        self._by_issn: dict[str, list[int]] = {}
-        self._by_cn: dict[str, list[int]] = {}
-        for j in self.journals.values():
+            if row[0] in journals:
+                journals[row[0]].memberships.append(Membership(*row[1:]))
+
+        for j in journals.values():
             if j.issn:
                 self._by_issn.setdefault(j.issn, []).append(j.id)
             if j.cn:
                 self._by_cn.setdefault(j.cn, []).append(j.id)
-        self._periods: dict[str, list[tuple[int, int]]] = {}
+
         for list_id, start, end in conn.execute(
             "SELECT DISTINCT list_id,start_year,end_year FROM memberships WHERE start_year IS NOT NULL"
         ):
             self._periods.setdefault(list_id, []).append((start, end if end is not None else start))
-        self._fuzzy: tuple[Any, Any, list[str]] | None = None
-        self._fuzzy_lock = threading.Lock()
+        self._journals = journals
 
     # --- opening ---------------------------------------------------------------------------------
     @classmethod
@@ -245,12 +280,14 @@ class Catalogue:
         return self.journals.get(journal_id)
 
     def by_issn(self, issn: str, year: int | None = None) -> list[JournalMatch]:
+        self._ensure()
         canon = normalise_issn(issn)
         if canon is None:
             return []
         return [self._match(self.journals[i], "issn", 1.0, issn, year) for i in self._by_issn.get(canon, [])]
 
     def by_cn(self, cn: str, year: int | None = None) -> list[JournalMatch]:
+        self._ensure()
         canon = normalise_cn(cn)
         if canon is None:
             return []
@@ -260,6 +297,7 @@ class Catalogue:
         self, name: str, year: int | None = None, fuzzy: bool = True, limit: int = 5, min_score: float = 0.5
     ) -> list[JournalMatch]:
         """Exact current names, then former names/aliases; fuzzy TF-IDF candidates only when none match."""
+        self._ensure()
         key = normalise_name(name)
         if not key:
             return []
@@ -296,6 +334,7 @@ class Catalogue:
         return out[:limit]
 
     def _fuzzy_index(self) -> tuple[Any, Any, list[str]]:
+        self._ensure()
         with self._fuzzy_lock:
             if self._fuzzy is None:
                 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -334,6 +373,7 @@ class Catalogue:
 
     def tiers(self, journal: Journal, year: int, edition_lag: int = 0) -> list[TierStatus]:
         """Status in every list the catalogue knows that applies to this journal in ``year``."""
+        self._ensure()
         out: list[TierStatus] = []
         by_list: dict[str, list[Membership]] = {}
         for m in journal.memberships:
