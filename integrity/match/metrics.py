@@ -30,6 +30,11 @@ _HEADING = re.compile(
 )
 
 
+_NAMED_HEADINGS = {
+    *("摘要", "abstract", "关键词", "keywords", "引言", "前言", "结论", "结语", "致谢", "参考文献"),
+}
+
+
 def detect_references(text: str) -> tuple[int, int] | None:
     """Span of the reference list: from the last 参考文献/References heading line to the end."""
     last = None
@@ -130,11 +135,14 @@ def sections(
     """Per-section ratios, split at recognisable headings (摘要, numbered headings, 参考文献)."""
     starts: list[tuple[int, str]] = [(0, "前置部分")]
     for m in _HEADING.finditer(text):
+        head = re.sub(r"\s+", "", m.group(1))
+        if head.lower() in _NAMED_HEADINGS:
+            starts.append((m.start(), head))  # "摘要：正文…" on one line is still the 摘要 section
+            continue
         line_end = text.find("\n", m.start())
         line = text[m.start() : line_end if line_end >= 0 else len(text)].strip()
-        if len(line) > 30:
-            continue
-        starts.append((m.start(), line))
+        if len(line) <= 30:
+            starts.append((m.start(), line))
     if references_span and all(abs(s - references_span[0]) > 2 for s, _ in starts):
         starts.append((references_span[0], "参考文献"))
     starts.sort()
