@@ -23,7 +23,8 @@ from service import audit
 from service.auth import NotFound, Principal, require_key
 from service.db import Database
 from service.deps import get_db, get_queue, get_settings
-from service.jobs import job_to_dict, policy_version
+from service.jobs import job_to_dict
+from service.jobs import policy_version as job_policy_version
 from service.models import Job, utcnow
 from service.schemas import CheckMetadata
 from service.storage import safe_name, upload_dir
@@ -80,6 +81,7 @@ def submit_job(
     idempotency_key: str | None,
     content_length: int | None,
     sniff: bool = True,
+    policy_version: str | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """Store the upload and a queued job; returns (job view, replayed). Shared with other job kinds."""
     limit = settings.max_upload_bytes
@@ -147,7 +149,7 @@ def submit_job(
         object_type=kind,
         object_id=job_id,
         file_sha256=sha,
-        policy_version=policy_version(None, params.get("metadata") or {}, settings),
+        policy_version=policy_version or job_policy_version(None, params.get("metadata") or {}, settings),
         detail={"file_name": name, "file_size": size, "file_type": file_type},
     )
     try:
@@ -198,6 +200,11 @@ def create_check(
     queue: Any = Depends(get_queue),
 ) -> JSONResponse:
     meta = parse_metadata(metadata)
+    policy = None
+    if meta.verdict:  # an unknown policy_id is refused now, not after the job ran
+        from integrity.policy import load_policy
+
+        policy = load_policy(meta.policy_id, settings)
     cl = request.headers.get("content-length")
     view, replayed = submit_job(
         kind="check",
@@ -207,6 +214,7 @@ def create_check(
         queue=queue,
         upload=file,
         params={"metadata": meta.model_dump(exclude_defaults=True)},
+        policy_version=f"{policy.id}@{policy.version}" if policy else None,
         callback_url=meta.callback_url or principal.callback_url,
         idempotency_key=idempotency_key,
         content_length=int(cl) if cl and cl.isdigit() else None,
@@ -241,7 +249,7 @@ def get_check(
             object_type="check",
             object_id=job.id,
             file_sha256=job.file_sha256,
-            policy_version=policy_version(job.result, (job.params or {}).get("metadata") or {}, settings),
+            policy_version=job_policy_version(job.result, (job.params or {}).get("metadata") or {}, settings),
         )
     return job_to_dict(job)
 

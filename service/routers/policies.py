@@ -6,23 +6,29 @@ from typing import Any
 
 from fastapi import APIRouter, Depends
 
+from integrity.settings import Settings
 from service.auth import Principal, require_key
-from service.deps import get_settings, jsonable
+from service.deps import get_settings
 
 router = APIRouter(prefix="/v1", tags=["policies"])
 
 
-@router.get("/policies", summary="可用的政策规则")
+@router.get("/policies", summary="可用的政策规则（摘要）")
 def list_policies(
     principal: Principal = Depends(require_key("unit")),
-    settings: Any = Depends(get_settings),
+    settings: Settings = Depends(get_settings),
 ) -> dict[str, Any]:
-    import importlib
+    from integrity.policy import list_policies as core_list
 
-    core_list = importlib.import_module("integrity.policy").list_policies
+    return {"items": [p.summary() for p in core_list(settings)], "default": settings.default_policy}
 
-    try:
-        items = core_list(settings)
-    except TypeError:
-        items = core_list()
-    return {"items": jsonable(list(items)), "default": settings.default_policy}
+
+@router.get("/policies/{policy_id}", summary="一项政策规则的全部内容（阈值、条款引用）")
+def get_policy(
+    policy_id: str,
+    principal: Principal = Depends(require_key("unit")),
+    settings: Settings = Depends(get_settings),
+) -> dict[str, Any]:
+    from integrity.policy import load_policy
+
+    return load_policy(policy_id, settings).to_dict()

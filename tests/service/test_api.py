@@ -283,3 +283,26 @@ def test_concurrent_first_checks_of_a_new_tenant(tmp_path: Path) -> None:
             for i in range(6)
         ]
         assert [wait_done(client, i, h)["status"] for i in ids] == ["done"] * 6
+
+
+def test_journal_lookup_and_policies(client: TestClient) -> None:
+    h = auth(new_key(client, "unit", "alpha")["key"])
+    r = client.get("/v1/journals", params={"q": "1001-8867", "year": 2021}, headers=h)
+    assert r.status_code == 200, r.text
+    hit = r.json()["items"][0]
+    assert hit["matched_by"] == "issn" and hit["journal"]["name"] == "中国图书馆学报"
+    assert client.get("/v1/journals", headers=h).status_code == 422
+    policies = client.get("/v1/policies", headers=h).json()
+    ids = [p["id"] for p in policies["items"]]
+    assert policies["default"] in ids
+    full = client.get(f"/v1/policies/{ids[0]}", headers=h).json()
+    assert full["id"] == ids[0] and full["version"]
+    # an unknown policy is refused at submission, before anything is queued
+    r = client.post(
+        "/v1/checks",
+        files={"file": ("a.txt", "正文".encode())},
+        data={"metadata": '{"policy_id": "nope"}'},
+        headers=h,
+    )
+    assert r.status_code == 400 and r.json()["error"]["code"] == "policy_not_found"
+    assert client.get("/v1/checks", headers=h).json()["items"] == []
