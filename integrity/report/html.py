@@ -345,9 +345,12 @@ _LEVEL_NAMES = {"core": "核心期刊", "provincial": "省级期刊", "none": "�
 
 
 def _journal_rows(journal: Any) -> list[tuple[str, str]]:
-    """Scalar and list fields of the journal check as label/value rows (unknown keys shown raw)."""
+    """The journal check as label/value rows: the catalogue match and level (``integrity.catalogue``
+    shape), falling back to the scalar fields of any other shape (unknown keys shown raw)."""
     if not isinstance(journal, dict):
         return []
+    if "identified" in journal or "match" in journal:
+        return _catalogue_rows(journal)
     rows: list[tuple[str, str]] = []
     for key, value in journal.items():
         if value is None or value == "" or value == [] or isinstance(value, dict):
@@ -361,4 +364,39 @@ def _journal_rows(journal: Any) -> list[tuple[str, str]]:
         elif key in ("level", "recognised_level"):
             value = _LEVEL_NAMES.get(str(value), value)
         rows.append((_JOURNAL_LABELS.get(str(key), str(key)), str(value)))
+    return rows
+
+
+_MATCHED_BY = {"name": "刊名", "issn": "ISSN", "cn": "CN", "former_name": "曾用刊名", "fuzzy": "相近刊名"}
+_STATUS = {"active": "正常出版", "ceased": "已停刊", "merged": "已合并"}
+
+
+def _catalogue_rows(journal: dict[str, Any]) -> list[tuple[str, str]]:
+    rows: list[tuple[str, str]] = []
+    match: dict[str, Any] = journal["match"] if isinstance(journal.get("match"), dict) else {}
+    found: dict[str, Any] | None = match["journal"] if isinstance(match.get("journal"), dict) else None
+    if journal.get("identified") and found:
+        by = _MATCHED_BY.get(str(match.get("matched_by")), str(match.get("matched_by") or ""))
+        rows.append(("目录核验", f"已在期刊目录中找到（按{by}匹配）" if by else "已在期刊目录中找到"))
+        rows.append(("期刊名称", str(found.get("name") or "—")))
+        rows.append(("ISSN / CN", f"{found.get('issn') or '—'} / {found.get('cn') or '—'}"))
+        status = found.get("status")
+        if status:
+            ceased = f"（{found.get('ceased_year')} 年）" if found.get("ceased_year") else ""
+            rows.append(("出版状态", _STATUS.get(str(status), str(status)) + ceased))
+        if found.get("sponsor"):
+            rows.append(("主办单位", str(found["sponsor"])))
+    else:
+        rows.append(("目录核验", "未在期刊目录中找到：请核实刊名、ISSN、CN（疑似假刊或名称有误）"))
+    level: dict[str, Any] = journal["level"] if isinstance(journal.get("level"), dict) else {}
+    if level.get("level"):
+        rows.append(("期刊级别", _LEVEL_NAMES.get(str(level["level"]), str(level["level"]))))
+    if level.get("core_basis"):
+        rows.append(("核心依据", "；".join(str(b) for b in level["core_basis"])))
+    if level.get("provincial_evidence"):
+        rows.append(("省级依据", str(level["provincial_evidence"])))
+    for reason in level.get("reasons") or []:
+        rows.append(("判定理由", str(reason)))
+    if journal.get("catalogue_version"):
+        rows.append(("目录版本", str(journal["catalogue_version"])))
     return rows

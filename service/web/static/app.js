@@ -133,7 +133,9 @@ function renderSingle(job) {
     });
   const v = job.result.verdict;
   const p = $("single-verdict");
-  p.textContent = v ? (v.accepted ? "认定通过：" : "不予认定：") + (v.summary || "") : "";
+  const label = v && v.accepted ? "认定通过："
+    : v && (v.recognised_level === "core" || v.recognised_level === "provincial") ? "不按申报级别认定：" : "不予认定：";
+  p.textContent = v ? label + (v.summary || "") : "";
   p.className = v ? (v.accepted ? "good" : "bad") : "";
   $("single-result").hidden = false;
   $("single-result").dataset.checkId = job.id;

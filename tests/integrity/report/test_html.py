@@ -101,3 +101,22 @@ def test_clean_result_and_bad_format(settings: Settings) -> None:
     assert "未发现相似来源" in html and "认定通过" in html and "未发现问题" in html
     with pytest.raises(Exception, match="不支持的报告格式"):
         render_report(r, fmt="docx", settings=settings)
+
+
+def test_catalogue_shaped_journal_check(settings: Settings) -> None:
+    r = result()
+    r["journal"] = {
+        "identified": True,
+        "match": {
+            "matched_by": "name",
+            "journal": {"name": "计算机工程", "issn": "1000-3428", "cn": "31-1289/TP", "status": "active"},
+        },
+        "level": {"level": "core", "core_basis": ["北大核心 2020年版"], "reasons": ["理由一"]},
+        "catalogue_version": "2023-11-30",
+    }
+    rows = dict(build_context(r, TEXT, settings=settings).journal_rows)
+    assert rows["目录核验"].startswith("已在期刊目录中找到") and rows["期刊级别"] == "核心期刊"
+    assert rows["ISSN / CN"] == "1000-3428 / 31-1289/TP" and rows["出版状态"] == "正常出版"
+    r["journal"] = {"identified": False, "match": None, "level": {}, "candidates": []}
+    rows = dict(build_context(r, TEXT, settings=settings).journal_rows)
+    assert "疑似假刊" in rows["目录核验"]
