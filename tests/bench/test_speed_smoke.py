@@ -92,7 +92,9 @@ def test_stage_clock_is_exclusive_and_restores_functions() -> None:
         mod._outer(0.02)
     assert mod._outer is original
     assert clock.calls == {"outer": 1, "inner": 1, "gone": 0}
-    assert 0.015 <= clock.seconds["outer"] < 0.035 and 0.015 <= clock.seconds["inner"] < 0.035
+    # exclusive: each stage holds about its own sleep, not the nested one (generous bound for busy hosts)
+    assert clock.seconds["outer"] >= 0.019 and clock.seconds["inner"] >= 0.019
+    assert clock.seconds["outer"] < clock.seconds["inner"] + 0.019
     assert clock.missing == ["nope:f"]
 
 
@@ -112,10 +114,10 @@ def test_quick_run_end_to_end(tmp_path: Path, shared_dir: Path) -> None:
     assert eng["stage_missing"] == [], "every stage function of the engine must be found"
     assert all(v >= 0 for k, v in eng["stage_ms"].items() if k != "other")
     assert eng["memory"]["disk"]["bytes_per_doc"] > 0
-    assert eng["build"]["docs"] == 300 and not eng["build"]["cached"]
+    assert eng["build"]["docs"] == 300 and not eng["build"]["cached"], eng["build"]
     assert data["params"]["planted_passages"] > 0
     # the engine finds verbatim and lightly edited copies in a tiny corpus
-    assert eng["recall"]["passage_recall"] >= 0.5
+    assert eng["recall"]["passage_recall"] >= 0.5, eng["recall"]
     peer = data["copydetect"]
     assert peer["docs"] == 300 and peer["per_corpus"]["300"]["how"] == "measured"
     assert 0 <= peer["recall"]["char_recall"] <= 1
