@@ -26,6 +26,7 @@ GAP_S = 80  # slack in the source beyond the passage's own extent (reordered sen
 MIN_MATCHED = 22  # matched key characters for a passage to count
 MIN_DENSITY = 0.3  # matched / spanned key characters
 MAX_SOURCE_JUMP = 3000  # clusters overlapping in the paper merge if this close in the source
+REORDER_STRETCH = 1.3  # a shuffled copy's source region is at most this much longer than in the paper
 STRONG = 8  # anchors at least this long may start or bridge a passage
 SHADOW = 0.8  # an anchor this much covered by longer anchors adds nothing
 WEAK_SLACK = 12  # short anchors may extend a passage by this much at its edges
@@ -133,7 +134,7 @@ def chain(anchors: list[Anchor]) -> list[Cluster]:
             continue
         _extend(best, a)
         clusters.sort(key=lambda c: c.q1)  # keep ordered by end so the early break above stays valid
-    clusters = _merge_overlapping(clusters)
+    clusters = _merge_reordered(_merge_overlapping(clusters))
     if clusters and weak:
         for a in sorted(weak, key=lambda a: a.q0):
             for c in clusters:
@@ -174,6 +175,39 @@ def _extend(c: Cluster, a: Anchor) -> None:
     c.q1 = max(c.q1, a.q1)
     c.s0 = min(c.s0, a.s0)
     c.s1 = max(c.s1, a.s1)
+
+
+def _merge_reordered(clusters: list[Cluster]) -> list[Cluster]:
+    """Merge runs of clusters that follow each other in the paper and together map onto one source
+    region about as long as the run (a copied segment with its sentences shuffled). Clusters of the run
+    mapping elsewhere (repeated text in the source) stay apart and are later dropped as overlaps."""
+    clusters = sorted(clusters, key=lambda c: c.q0)
+    out: list[Cluster] = []
+    i = 0
+    while i < len(clusters):
+        j = i + 1
+        while j < len(clusters) and clusters[j].q0 - max(c.q1 for c in clusters[i:j]) <= GAP_Q:
+            j += 1
+        run = clusters[i:j]
+        i = j
+        if len(run) == 1:
+            out.append(run[0])
+            continue
+        width = REORDER_STRETCH * (max(c.q1 for c in run) - run[0].q0) + 2 * GAP_S
+        best: list[Cluster] = []
+        best_m = -1
+        for start in sorted({c.s0 for c in run}):
+            inside = [c for c in run if c.s0 >= start and c.s1 <= start + width]
+            m = sum(c.matched() for c in inside)
+            if m > best_m:
+                best, best_m = inside, m
+        merged = Cluster(best[0].q0, best[0].q1, best[0].s0, best[0].s1, [])
+        for c in best:
+            for a in c.anchors:
+                _extend(merged, a)
+        out.append(merged)
+        out.extend(c for c in run if not any(c is b for b in best))
+    return sorted(out, key=lambda c: c.q0)
 
 
 def _merge_overlapping(clusters: list[Cluster]) -> list[Cluster]:
