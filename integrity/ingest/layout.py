@@ -63,8 +63,8 @@ class Segment:
         self.x1 = max(c.x1 for c in cs)
         self.top = min(c.top for c in cs)
         self.bottom = max(c.bottom for c in cs)
-        self.baseline = statistics.median(c.baseline for c in cs)
-        self.size = statistics.median(c.size for c in cs) or 10.0
+        self.baseline = _median([c.baseline for c in cs])
+        self.size = _median([c.size for c in cs]) or 10.0
         self.text = _join_chars(cs, self.size)
         return self
 
@@ -88,6 +88,11 @@ class LayoutResult:
     first_page_text: str  # cleaned text of page 1 (front matter for metadata)
     two_column_pages: int
     page_char_counts: list[int]
+
+
+def _median(values: list[float]) -> float:
+    v = sorted(values)
+    return v[len(v) // 2] if v else 0.0
 
 
 def is_cjk(ch: str) -> bool:
@@ -130,7 +135,7 @@ def build_lines(page: PageLayout) -> None:
     page.segments = []
     for cl in clusters:
         cl.sort(key=lambda c: c.x0)
-        size = statistics.median(c.size for c in cl) or 10.0
+        size = _median([c.size for c in cl]) or 10.0
         line: list[Segment] = []
         cur: list[Char] = []
         last_x1 = None
@@ -139,7 +144,7 @@ def build_lines(page: PageLayout) -> None:
                 if cur:
                     cur.append(c)
                 continue
-            if cur and last_x1 is not None and c.x0 - last_x1 > 2.0 * size:
+            if cur and last_x1 is not None and c.x0 - last_x1 > 1.5 * size:
                 line.append(Segment(_strip_spaces(cur)).finish())
                 cur = []
             cur.append(c)

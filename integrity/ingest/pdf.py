@@ -56,7 +56,7 @@ def pdfium_pages(data: bytes, max_pages: int) -> tuple[list[PageLayout], dict[st
         pages: list[PageLayout] = []
         unmapped = 0
         has_image: list[bool] = []
-        left, right, bottom, top = (ctypes.c_double() for _ in range(4))
+        rect = raw.FS_RECTF()
         ox, oy = ctypes.c_double(), ctypes.c_double()
         for i in range(n):
             page = pdf[i]
@@ -64,39 +64,47 @@ def pdfium_pages(data: bytes, max_pages: int) -> tuple[list[PageLayout], dict[st
             tp = page.get_textpage()
             handle = tp.raw
             chars: list[Char] = []
-            for k in range(tp.count_chars()):
-                if raw.FPDFText_IsGenerated(handle, k) == 1:
+            n_chars = tp.count_chars()
+            text = tp.get_text_range(0, n_chars) if n_chars else ""
+            if len(text) != n_chars:  # surrogate pairs: fall back to one call per character
+                text = "".join(chr(raw.FPDFText_GetUnicode(handle, k)) for k in range(n_chars))
+            # 3 C calls per glyph: the loose box (x extent, font size) and the origin (baseline)
+            for k, ch in enumerate(text):
+                if ch in " \r\n" and raw.FPDFText_IsGenerated(handle, k) == 1:
                     continue
-                code = raw.FPDFText_GetUnicode(handle, k)
                 if raw.FPDFText_HasUnicodeMapError(handle, k) == 1:
                     unmapped += 1
-                if code in (0, 0xFFFE, 0xFFFF) or 0xD800 <= code <= 0xDFFF:
+                if ch in "\x00\ufffe\uffff" or "\ud800" <= ch <= "\udfff":
                     continue
-                ch = chr(code)
-                raw.FPDFText_GetCharBox(handle, k, left, right, bottom, top)
+                raw.FPDFText_GetLooseCharBox(handle, k, rect)
+                size = (rect.top - rect.bottom) or 10.0
                 raw.FPDFText_GetCharOrigin(handle, k, ox, oy)
-                size = raw.FPDFText_GetFontSize(handle, k) or (top.value - bottom.value) or 10.0
                 base = height - oy.value
                 chars.append(
                     Char(
                         ch,
-                        left.value,
-                        max(right.value, left.value + 0.1),
-                        base - 0.88 * size,
-                        base + 0.12 * size,
+                        rect.left,
+                        max(rect.right, rect.left + 0.1),
+                        base - 0.8 * size,
+                        base + 0.2 * size,
                         base,
                         size,
                     )
                 )
-            has_image.append(
-                any(True for _ in page.get_objects(filter=(raw.FPDF_PAGEOBJ_IMAGE,), max_depth=3))
-            )
+            # only near-empty pages can be scans; counting objects on every page costs more than the text
+            has_image.append(len(chars) < 20 and _has_image(page))
             pages.append(PageLayout(i + 1, width, height, chars))
             tp.close()
             page.close()
         return pages, info, unmapped, has_image
     finally:
         pdf.close()
+
+
+def _has_image(page: Any) -> bool:
+    import pypdfium2.raw as raw
+
+    return any(True for _ in page.get_objects(filter=(raw.FPDF_PAGEOBJ_IMAGE,), max_depth=3))
 
 
 def pdfplumber_pages(data: bytes, max_pages: int) -> tuple[list[PageLayout], dict[str, str], int, list[bool]]:
