@@ -15,7 +15,12 @@ from datetime import date
 from typing import Any
 
 from integrity.catalogue import Catalogue, Journal, JournalMatch, check_cn, check_issn
-from integrity.catalogue.identifiers import to_simplified
+from integrity.catalogue.identifiers import (
+    normalise_name,
+    osa_distance,
+    strip_trailing_qualifiers,
+    to_simplified,
+)
 from integrity.catalogue.store import EXCLUDED_LABELS, LevelAssessment
 from integrity.models import ExtractedDocument, Finding, PaperClaims, Severity, SimilarityReport
 from integrity.policy.model import LEVEL_RANK, LEVEL_ZH, METRIC_ZH, Policy
@@ -88,6 +93,20 @@ def _authors(value: Any) -> list[str]:
         return []
     items = value if isinstance(value, list | tuple) else re.split(r"[,，、;；]|\s{2,}", str(value))
     return [str(x).strip() for x in items if str(x).strip()]
+
+
+def _same_title(given: str, catalogued: str) -> bool:
+    """A spelling variant (a dropped 与, a typo) of the journal the ISSN/CN names — not another edition.
+
+    An added qualifier such as （下旬刊） or （学术版） is exactly how 一号多刊 publications present
+    themselves, so it never counts as a variant.
+    """
+    a, b = normalise_name(given), normalise_name(catalogued)
+    if strip_trailing_qualifiers(given) and not strip_trailing_qualifiers(catalogued):
+        return False
+    if re.search(r"[上中下]旬|[上下]半月|学术版|理论版|教育版|综合版", given) and a not in b:
+        return False
+    return osa_distance(a, b) <= 2
 
 
 def _label(j: Journal) -> str:
@@ -292,7 +311,7 @@ def _identify(
     if name and "刊名" not in sets:
         # a name spelt differently from the catalogue: accepted when the ISSN/CN journal is the top candidate
         top = candidates[0] if candidates else None
-        if top is not None and top.journal.id in common and top.score >= 0.6:
+        if top is not None and top.journal.id in common and _same_title(str(name), top.journal.name):
             findings.add(
                 "journal_name_variant",
                 "info",
@@ -384,12 +403,22 @@ def _journal_status(
             )
     elif journal.status == "merged":
         succ = catalogue.get(journal.successor_id) if journal.successor_id else None
-        to = f"，继承刊为{_label(succ)}" if succ else "（目录未载明继承刊）"
+        succ_level = (
+            catalogue.level(succ, year, policy.core_lists, policy.core_edition_lag_years).level
+            if succ
+            else None
+        )
+        if succ is None:
+            to = "（目录未载明继承刊）"
+        else:
+            as_level = LEVEL_ZH.get(succ_level or "", "不予认可")
+            to = f"，继承刊为{_label(succ)}（{year} 年按继承刊认定为：{as_level}）"
         findings.add(
             "journal_merged",
             "warning",
             f"目录显示{_label(journal)}已合并{to}；若论文发表于合并之后，应以继承刊名义出版，请核实",
             successor=succ.name if succ else None,
+            successor_level=succ_level,
         )
     for tier in catalogue.tiers(journal, year, policy.core_edition_lag_years):
         if tier.list_id.startswith("cas_warning") or catalogue.lists[tier.list_id].kind == "warning":
