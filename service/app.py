@@ -135,6 +135,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.queue = queue
     app.state.rate_limiter = make_rate_limiter(settings)
     _install_error_handlers(app)
+
+    @app.middleware("http")
+    async def _body_limit(request: Request, call_next: Any) -> Any:
+        """Refuse oversized bodies (JSON corpus uploads included) before reading them."""
+        length = request.headers.get("content-length")
+        limit = settings.max_upload_bytes + 1024 * 1024  # multipart framing on top of the file
+        if length and length.isdigit() and int(length) > limit:
+            from service.uploads import too_large
+
+            exc = too_large(settings.max_upload_bytes)
+            return error_response(exc.http_status, exc.code, exc.message, exc.detail)
+        return await call_next(request)
+
     for name in ROUTERS:
         try:
             module = importlib.import_module(f"service.routers.{name}")

@@ -62,10 +62,16 @@ def add_checked_paper(corpus: Any, ctx: JobContext, doc: Any) -> None:
     title = doc.metadata.value("title") or ctx.file_name or ctx.job_id
     authors = doc.metadata.value("authors") or []
     year = doc.metadata.value("year")
-    corpus.add(
-        [
-            CorpusRecord(
-                id=f"check-{ctx.job_id}", title=str(title), text=doc.text, authors=list(authors), year=year
-            )
-        ]
+    doc_id = f"check-{ctx.job_id}"
+    corpus.add([CorpusRecord(id=doc_id, title=str(title), text=doc.text, authors=list(authors), year=year)])
+    from service import audit
+
+    audit.record(
+        ctx.db,
+        tenant=ctx.tenant,
+        key_id=ctx.key_id,
+        action="corpus.add",
+        object_type="corpus_document",
+        object_id=doc_id,
+        detail={"ids": [doc_id], "count": 1, "from_check": ctx.job_id},
     )

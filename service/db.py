@@ -87,7 +87,25 @@ def alembic_config(engine: Engine | None = None) -> Any:
     return cfg
 
 
+MIGRATION_LOCK_ID = 0x1A7E6217  # PostgreSQL advisory lock: one migrator at a time
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    """``alembic upgrade`` — serialised on PostgreSQL, where several API processes and the compose
+    ``migrate`` service may start at once."""
     from alembic import command
 
-    command.upgrade(alembic_config(engine), revision)
+    if engine.dialect.name != "postgresql":
+        command.upgrade(alembic_config(engine), revision)
+        return
+    with engine.connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK_ID})
+        conn.commit()
+        try:
+            cfg = alembic_config(engine)
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, revision)
+            conn.commit()
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK_ID})
+            conn.commit()

@@ -306,3 +306,30 @@ def test_journal_lookup_and_policies(client: TestClient) -> None:
     )
     assert r.status_code == 400 and r.json()["error"]["code"] == "policy_not_found"
     assert client.get("/v1/checks", headers=h).json()["items"] == []
+
+
+def test_add_to_corpus_is_applied_and_audited(client: TestClient, shared_dir: Path) -> None:
+    docs = abstracts(shared_dir, 1, skip=200)
+    reviewer = new_key(client, "reviewer", "alpha")
+    h = auth(reviewer["key"])
+    r = client.post(
+        "/v1/checks",
+        files={"file": ("p.txt", paper_from(docs))},
+        data={"metadata": '{"add_to_corpus": true}'},
+        headers=h,
+    )
+    check_id = r.json()["id"]
+    assert wait_done(client, check_id, h)["status"] == "done"
+    ids = [d["id"] for d in client.get("/v1/corpus/documents", headers=h).json()["items"]]
+    assert ids == [f"check-{check_id}"]
+    events = client.get("/v1/audit", params={"tenant": "alpha", "action": "corpus.add"}, headers=ADMIN).json()
+    assert [e["object_id"] for e in events["items"]] == [f"check-{check_id}"]
+    assert events["items"][0]["key_id"] == reviewer["id"]
+
+
+def test_oversized_json_body_is_refused(tmp_path: Path) -> None:
+    with TestClient(create_app(make_settings(tmp_path, max_upload_bytes=1024))) as client:
+        h = auth(new_key(client, "reviewer", "alpha")["key"])
+        big = {"documents": [{"id": "d", "text": "字" * 600_000}]}
+        r = client.post("/v1/corpus/documents", json=big, headers=h)
+        assert r.status_code == 413 and r.json()["error"]["detail"]["max_upload_bytes"] == 1024

@@ -29,7 +29,7 @@ class ScaleOut:
     worker_log: Path
 
 
-def _with_search_path(url: str, schema: str) -> str:
+def with_search_path(url: str, schema: str) -> str:
     sep = "&" if "?" in url else "?"
     return f"{url}{sep}options=-csearch_path%3D{schema}"
 
@@ -49,7 +49,7 @@ def scaleout(
     data_dir = tmp_path_factory.mktemp("scaleout")
     env = {
         "INTEGRITY_DATA_DIR": str(data_dir / "data"),
-        "INTEGRITY_DATABASE_URL": _with_search_path(postgres_url, schema),
+        "INTEGRITY_DATABASE_URL": with_search_path(postgres_url, schema),
         "INTEGRITY_QUEUE_BACKEND": "celery",
         "INTEGRITY_BROKER_URL": redis_url,
         "INTEGRITY_REDIS_URL": redis_url,

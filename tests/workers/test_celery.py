@@ -118,3 +118,33 @@ def test_postgres_audit_is_append_only(client: TestClient) -> None:
         conn.execute(text("DELETE FROM audit_events"))
     events = client.get("/v1/audit", params={"tenant": "audit-pg"}, headers=auth(ADMIN_KEY)).json()["items"]
     assert [e["action"] for e in events] == ["key.create"]
+
+
+def test_concurrent_migrations_on_postgres(postgres_url: str) -> None:
+    """Several processes migrating one empty database at once (compose start-up) do not collide."""
+    import uuid
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy import create_engine, inspect, text
+
+    from service.db import make_engine, upgrade
+    from tests.workers.conftest import with_search_path
+
+    schema = f"mig_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(postgres_url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engines = [make_engine(with_search_path(postgres_url, schema)) for _ in range(3)]
+    try:
+        with ThreadPoolExecutor(3) as pool:
+            list(pool.map(upgrade, engines))
+        tables = set(inspect(engines[0]).get_table_names())
+        assert {"api_keys", "jobs", "audit_events", "alembic_version"} <= tables
+        with engines[0].connect() as conn:
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == ["0001"]
+    finally:
+        for e in engines:
+            e.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
