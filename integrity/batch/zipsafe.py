@@ -14,6 +14,7 @@ import re
 import stat
 import zipfile
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from integrity.errors import InputError
 from integrity.settings import Settings, get_settings
@@ -68,6 +69,16 @@ def safe_extract(zip_path: Path, dest: Path, settings: Settings | None = None) -
                     out.write(chunk)
             written.append(rel)
     return written
+
+
+def validate_archive(file: Any, settings: Settings | None = None) -> int:
+    """Check a zip (path or seekable file object) without unpacking it; returns the number of files."""
+    settings = settings or get_settings()
+    try:
+        with zipfile.ZipFile(file) as zf:
+            return len(_plan(zf, settings))
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise InputError(f"上传的文件不是有效的 zip 压缩包：{exc}", code="bad_archive") from exc
 
 
 def _plan(zf: zipfile.ZipFile, settings: Settings) -> list[tuple[zipfile.ZipInfo, str]]:
