@@ -34,6 +34,7 @@ from integrity.text.normalise import MatchKey, match_key
 DB_NAME = "corpus.sqlite"
 FORMAT_VERSION = 1
 MAX_DOC_CHARS = 2_000_000
+QUERY_STRIDE_DIV = 4  # query windows every chunk_chars / 4 characters
 
 
 @dataclass
@@ -216,7 +217,7 @@ class Corpus:
         """Band hashes of overlapping query windows (stride chunk/4: a stored chunk that lies inside a
         copied passage is matched by a window offset by at most chunk/8)."""
         c = self.params.chunk_chars
-        spans = chunk_spans(len(key), c, max(1, c // 4))
+        spans = chunk_spans(len(key), c, max(1, c // QUERY_STRIDE_DIV))
         sigs = self.hasher.signatures(key, spans)
         return band_hashes(sigs, self.params.bands, self.params.rows)
 

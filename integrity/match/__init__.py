@@ -10,6 +10,8 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from integrity.errors import InputError
 from integrity.match.align import Cluster, K, align
 from integrity.match.metrics import build_report, detect_references
@@ -50,11 +52,12 @@ def compare(
     if references_span is None:
         references_span = detect_references(text)
     qh = kgram_hashes(key.text, K)
+    q_sorted = np.sort(qh)
     candidates = corpus.candidates(key.text, MAX_CANDIDATES)
     docs = corpus.load([c for c, _ in candidates])
     found: list[tuple[StoredDocument, list[Cluster]]] = []
     for doc in docs:
-        clusters = align(key.text, doc.key.text, qh)
+        clusters = align(key.text, doc.key.text, qh, q_sorted)
         if clusters:
             found.append((doc, clusters))
     found = _resolve_overlaps(found)

@@ -25,6 +25,7 @@ GAP_Q = 60  # max unmatched key characters between chained anchors, in the paper
 GAP_S = 80  # slack in the source beyond the passage's own extent (reordered sentences)
 MIN_MATCHED = 22  # matched key characters for a passage to count
 MIN_DENSITY = 0.3  # matched / spanned key characters
+MIN_SHARED_KGRAMS = 8  # fewer shared k-grams cannot make MIN_MATCHED characters of strong anchors
 MAX_SOURCE_JUMP = 3000  # clusters overlapping in the paper merge if this close in the source
 REORDER_STRETCH = 1.3  # a shuffled copy's source region is at most this much longer than in the paper
 STRONG = 8  # anchors at least this long may start or bridge a passage
@@ -75,18 +76,31 @@ class Cluster:
         return total
 
 
-def find_anchors(qh: np.ndarray, sh: np.ndarray, k: int = K) -> list[Anchor]:
+def _member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
+    """Boolean mask: which ``values`` occur in ``sorted_set`` (binary search; no hashing/unique pass)."""
+    if len(sorted_set) == 0:
+        return np.zeros(len(values), dtype=bool)
+    idx = np.searchsorted(sorted_set, values)
+    idx[idx == len(sorted_set)] = 0
+    return np.asarray(sorted_set[idx] == values)
+
+
+def find_anchors(
+    qh: np.ndarray, sh: np.ndarray, k: int = K, q_sorted: np.ndarray | None = None
+) -> list[Anchor]:
     """Maximal runs of shared k-grams on one diagonal, as anchors of ``run + k - 1`` characters."""
     if len(qh) == 0 or len(sh) == 0:
         return []
-    common = np.intersect1d(qh, sh, assume_unique=False)
-    if len(common) == 0:
-        return []
-    s_idx = np.nonzero(np.isin(sh, common))[0]
+    q_sorted = np.sort(qh) if q_sorted is None else q_sorted
+    s_mask = _member(sh, q_sorted)
+    if int(s_mask.sum()) < MIN_SHARED_KGRAMS:
+        return []  # cannot reach MIN_MATCHED characters: skip the candidate cheaply
+    s_idx = np.nonzero(s_mask)[0]
+    s_vals = sh[s_idx]
     positions: dict[int, list[int]] = {}
-    for j, h in zip(s_idx.tolist(), sh[s_idx].tolist(), strict=True):
+    for j, h in zip(s_idx.tolist(), s_vals.tolist(), strict=True):
         positions.setdefault(h, []).append(j)
-    q_idx = np.nonzero(np.isin(qh, common))[0]
+    q_idx = np.nonzero(_member(qh, np.sort(s_vals)))[0]
     runs: dict[int, list[int]] = {}  # diagonal (s - q) -> [q_start, q_last]
     out: list[Anchor] = []
     for i, h in zip(q_idx.tolist(), qh[q_idx].tolist(), strict=True):
@@ -228,11 +242,13 @@ def _merge_overlapping(clusters: list[Cluster]) -> list[Cluster]:
     return out
 
 
-def align(q_key: str, s_key: str, qh: np.ndarray | None = None) -> list[Cluster]:
+def align(
+    q_key: str, s_key: str, qh: np.ndarray | None = None, q_sorted: np.ndarray | None = None
+) -> list[Cluster]:
     """Passages (as key-coordinate clusters) that the paper shares with one source."""
     qh = kgram_hashes(q_key, K) if qh is None else qh
     sh = kgram_hashes(s_key, K)
-    clusters = chain(find_anchors(qh, sh))
+    clusters = chain(find_anchors(qh, sh, K, q_sorted))
     keep = []
     for c in clusters:
         m = c.matched()

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from itertools import accumulate
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from integrity.models import Passage, SimilarityReport, SourceMatch
 
@@ -35,6 +36,9 @@ _NAMED_HEADINGS = {
 }
 
 
+_WHITESPACE = np.array([ord(c) for c in map(chr, range(0x3001)) if c.isspace()], dtype=np.uint32)
+
+
 def detect_references(text: str) -> tuple[int, int] | None:
     """Span of the reference list: from the last 参考文献/References heading line to the end."""
     last = None
@@ -49,7 +53,9 @@ class CharCounter:
     """Non-whitespace characters in ``text[a:b]`` in O(1)."""
 
     def __init__(self, text: str) -> None:
-        self.prefix = [0, *accumulate(0 if c.isspace() else 1 for c in text)]
+        cp = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+        counted = ~np.isin(cp, _WHITESPACE)
+        self.prefix = np.concatenate(([0], np.cumsum(counted, dtype=np.int64))).tolist()
 
     def count(self, a: int, b: int) -> int:
         n = len(self.prefix) - 1

@@ -70,3 +70,53 @@ def test_jobs_resume_after_kill(tmp_path: Path, shared_dir: Path) -> None:
             assert result["similarity"]["sources"][0]["doc_id"] in {d["id"] for d in docs}
     finally:
         server.stop()
+
+
+def test_job_killed_mid_run_is_resumed(tmp_path: Path, shared_dir: Path) -> None:
+    """SIGKILL while the job is running (seen in the database), restart: the job runs again and finishes."""
+    docs = abstracts(shared_dir, 500, skip=300)
+    data = tmp_path / "data"
+    port = free_port()
+    env = {
+        "INTEGRITY_DATA_DIR": str(data),
+        "INTEGRITY_ADMIN_API_KEY": ADMIN_KEY,
+        "INTEGRITY_ADMIN_TENANT": "root",
+        "INTEGRITY_QUEUE_BACKEND": "inprocess",
+    }
+    log = tmp_path / "server.log"
+    admin = {"Authorization": f"Bearer {ADMIN_KEY}"}
+    server = ServerProcess(env, port, log).start()
+    try:
+        r = httpx.post(f"{server.base}/v1/corpus/documents", json={"documents": docs[:100]}, headers=admin)
+        assert r.status_code == 201
+        # a long paper (~150k characters) so the job runs for a while
+        paper = "\n".join(d["text"] for d in docs[100:] + docs[:100]).encode()
+        r = httpx.post(
+            f"{server.base}/v1/checks", files={"file": ("long.txt", paper)}, headers=admin, timeout=60
+        )
+        check_id = r.json()["id"]
+        deadline = time.monotonic() + 30
+        status = "queued"
+        while time.monotonic() < deadline:
+            with sqlite3.connect(data / "integrity.db") as conn:
+                status = conn.execute("SELECT status FROM jobs WHERE id=?", (check_id,)).fetchone()[0]
+            if status != "queued":
+                break
+            time.sleep(0.005)
+        server.kill()
+    finally:
+        server.kill()
+    assert status == "running", f"job was {status!r} when the server was killed"
+    with sqlite3.connect(data / "integrity.db") as conn:
+        assert conn.execute("SELECT status FROM jobs WHERE id=?", (check_id,)).fetchone()[0] == "running"
+
+    server = ServerProcess(env, port, log).start()
+    try:
+        body = wait_status(server.base, check_id, admin)
+        assert body["status"] == "done", body
+        result = body["result"]
+        assert isinstance(result, dict) and result["similarity"]["sources"]
+        with sqlite3.connect(data / "integrity.db") as conn:
+            assert conn.execute("SELECT attempts FROM jobs WHERE id=?", (check_id,)).fetchone()[0] == 2
+    finally:
+        server.stop()
