@@ -14,7 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from integrity.catalogue.identifiers import check_cn, check_issn, normalise_cn, normalise_issn, normalise_name
+from integrity.catalogue.identifiers import (
+    check_cn,
+    check_issn,
+    normalise_cn,
+    normalise_issn,
+    normalise_name,
+    strip_trailing_qualifiers,
+)
 from integrity.catalogue.tiers import (
     ListInfo,
     Membership,
@@ -153,6 +160,7 @@ class Catalogue:
         self._by_key: dict[str, list[tuple[int, str]]] = {}
         self._by_issn: dict[str, list[int]] = {}
         self._by_cn: dict[str, list[int]] = {}
+        self._by_base: dict[str, list[int]] = {}  # current names without trailing （…） qualifiers
         self._periods: dict[str, list[tuple[int, int]]] = {}
         self._load_lock = threading.Lock()
         self._fuzzy: tuple[Any, Any, list[str]] | None = None
@@ -205,6 +213,9 @@ class Catalogue:
             elif kind == "alias":
                 journal.aliases.append(name)
             self._by_key.setdefault(key, []).append((journal_id, kind))
+            if kind == "current":
+                for base in strip_trailing_qualifiers(name):
+                    self._by_base.setdefault(normalise_name(base), []).append(journal_id)
         for row in conn.execute(
             "SELECT journal_id,list_id,start_year,end_year,edition,grade,note FROM memberships ORDER BY rowid"
         ):
@@ -309,6 +320,14 @@ class Catalogue:
                     seen.add(journal_id)
                     how = {"current": "name", "former": "former_name", "alias": "alias"}[kind]
                     hits.append(self._match(self.journals[journal_id], how, 1.0, name, year))
+        if hits:
+            return hits
+        # 《数学年刊·A辑》 for 数学年刊A辑(中文版), 《国际商务》 for 国际商务(对外经济贸易大学学报): the name
+        # without the catalogue's qualifier; several editions (西藏大学学报 …) are all returned, scored lower
+        base_ids = list(dict.fromkeys(self._by_base.get(key, [])))
+        score = 0.95 if len(base_ids) == 1 else 0.9
+        for journal_id in base_ids:
+            hits.append(self._match(self.journals[journal_id], "name_without_qualifier", score, name, year))
         if hits or not fuzzy:
             return hits
         for journal_id, score in self.fuzzy_candidates(key, limit, min_score):

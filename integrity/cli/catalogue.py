@@ -136,6 +136,7 @@ def lookup(
         "cn": "CN",
         "name": "刊名",
         "former_name": "曾用刊名",
+        "name_without_qualifier": "刊名（目录刊名另含版别或副名）",
         "alias": "别名",
         "fuzzy_name": "近似刊名",
     }

@@ -340,6 +340,18 @@ def _identify(
     order = [m for v in sets.values() for m in v if m.journal.id in common]
     order.sort(key=lambda m: (m.matched_by != "name", m.journal.status != "active", m.journal.id))
     chosen = order[0]
+    by_base = [
+        m for m in sets.get("刊名", []) if m.matched_by == "name_without_qualifier" and m.journal.id in common
+    ]
+    if len({m.journal.id for m in by_base}) > 1:
+        editions = "、".join(_label(m.journal) for m in by_base)
+        findings.add(
+            "journal_edition_ambiguous",
+            "warning",
+            f"刊名“{name}”对应目录中的多种版别（{editions}），请补充 ISSN/CN 或完整刊名以确定期刊",
+            editions=[m.journal.name for m in by_base],
+        )
+        return None, None, by_base
     given = {
         "ISSN": check_issn(str(issn)).normalised if issn else None,
         "CN": check_cn(str(cn)).normalised if cn else None,
@@ -369,6 +381,12 @@ def _identify(
             "journal_former_name",
             "info",
             f"“{name}”是{_label(chosen.journal)}的曾用刊名",
+        )
+    elif chosen.matched_by == "name_without_qualifier":
+        findings.add(
+            "journal_name_without_qualifier",
+            "info",
+            f"刊名“{name}”按目录刊名{_label(chosen.journal)}认定（目录刊名另含版别或副名）",
         )
     return chosen.journal, chosen, candidates
 
