@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from integrity.catalogue.identifiers import (
     check_cn,
     check_issn,
     is_electronic_cn,
+    issn_check_digit,
     normalise_name,
     strip_trailing_qualifiers,
 )
@@ -71,3 +74,12 @@ def test_qualifier_stripping_keeps_editions_and_places() -> None:
     assert strip_trailing_qualifiers("地理学报（台湾）") == []
     assert strip_trailing_qualifiers("西藏研究（藏文）", editions=False) == []
     assert strip_trailing_qualifiers("上海翻译（中英文）", editions=False) == ["上海翻译"]
+
+
+@given(st.text(alphabet="0123456789", min_size=7, max_size=7))
+def test_issn_check_digit_round_trip(first7: str) -> None:
+    check = issn_check_digit(first7)
+    assert check_issn(f"{first7[:4]}-{first7[4:]}{check}").valid
+    for wrong in "0123456789X":
+        if wrong != check:
+            assert not check_issn(f"{first7[:4]}-{first7[4:]}{wrong}").valid

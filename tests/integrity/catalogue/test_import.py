@@ -131,3 +131,19 @@ def test_cli_import_and_stats(db: Path, tmp_path: Path) -> None:
     assert "已导入名录 provincial_authority:gansu" in result.output
     stats = runner.invoke(app, ["catalogue", "stats", "--db", str(db)])
     assert "甘肃省权威期刊目录" in stats.output
+
+
+@pytest.mark.parametrize("name", ["registry_example.csv", "provincial_example.csv"])
+def test_shipped_examples_import(db: Path, name: str) -> None:
+    example = Settings().catalogue_path.parent / "examples" / name
+    result = import_list(db, example)
+    assert result.rows == 2 and not result.unchanged
+    cat = Catalogue.open(db)
+    if name.startswith("registry"):
+        assert cat.lookup("1002-2287")[0].journal.ceased_year == 2015
+        journal = cat.lookup("1000-0364")[0].journal
+        evidence = cat.level(journal, 2019).provincial_evidence
+        assert evidence is not None and "期刊登记导出示例" in evidence
+    else:
+        level = cat.level(cat.lookup("某省示例通讯")[0].journal, 2020)
+        assert level.level == "provincial" and "省级期刊目录示例" in (level.provincial_evidence or "")
