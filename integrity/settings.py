@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     ocr_enabled: bool = True
     ocr_languages: str = "chi_sim+eng"
     ocr_dpi: int = Field(default=300, ge=72, le=600, description="Render resolution of scanned pages")
+    ocr_timeout_s: float = Field(default=900.0, gt=0, description="Time limit of the OCR pass (~5-15 s/page)")
     ocr_min_confidence: float = Field(default=45.0, ge=0, le=100, description="Mean OCR confidence floor")
     max_unzipped_bytes: int = Field(default=200 * 1024 * 1024, ge=1024, description="DOCX: total unpacked")
     expect_chinese: bool = Field(default=True, description="Flag text layers with too few CJK characters")

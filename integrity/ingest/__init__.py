@@ -9,12 +9,14 @@ in-process, so TXT offsets are exactly the decoded file text.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from integrity.errors import FileTooLarge, InputError
 from integrity.ingest.sniff import sniff
-from integrity.ingest.txt import decode_text
 from integrity.models import ExtractedDocument
-from integrity.settings import Settings, get_settings
+
+if TYPE_CHECKING:  # pydantic-settings costs ~0.3 s to import: the sandboxed worker never loads it
+    from integrity.settings import Settings
 
 __all__ = ["extract", "extract_bytes", "sniff"]
 
@@ -28,6 +30,8 @@ def _too_large(size: int, limit: int) -> FileTooLarge:
 
 def extract(path: Path, settings: Settings | None = None) -> ExtractedDocument:
     """Read ``path`` and return its text and metadata, or raise an ``InputError`` naming the problem."""
+    from integrity.settings import get_settings
+
     settings = settings or get_settings()
     path = Path(path)
     if not path.is_file():
@@ -42,6 +46,8 @@ def extract_bytes(
     data: bytes, filename: str | None = None, settings: Settings | None = None
 ) -> ExtractedDocument:
     """Like ``extract`` for an upload held in memory; ``filename`` only improves error messages."""
+    from integrity.settings import get_settings
+
     settings = settings or get_settings()
     if len(data) > settings.max_upload_bytes:
         raise _too_large(len(data), settings.max_upload_bytes)
@@ -57,6 +63,7 @@ def extract_bytes(
 
 def extract_txt(data: bytes) -> ExtractedDocument:
     from integrity.ingest.metadata import fill_metadata
+    from integrity.ingest.txt import decode_text
 
     text, encoding = decode_text(data)
     doc = ExtractedDocument(text=text, file_type="txt", encoding=encoding, engine="charset-normalizer")

@@ -12,12 +12,14 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from integrity.errors import InputError, ParseLimitExceeded
 from integrity.ingest.metadata import fill_metadata
 from integrity.models import ExtractedDocument, MetaField
-from integrity.settings import Settings
+
+if TYPE_CHECKING:
+    from integrity.settings import Settings
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _MAX_PARTS = 2000

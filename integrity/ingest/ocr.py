@@ -11,11 +11,13 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from integrity.errors import UnreadableText
+from integrity.errors import ParseLimitExceeded, UnreadableText
 from integrity.ingest.layout import is_cjk
-from integrity.settings import Settings
+
+if TYPE_CHECKING:
+    from integrity.settings import Settings
 
 _MAX_PIXELS = 40_000_000  # one rendered page; a 14400 pt page at 300 dpi would need 3.6 GB
 _CJK_SPACE_RE = re.compile(
@@ -32,8 +34,12 @@ def ocr_available(settings: Settings) -> str | None:
     return None
 
 
-def ocr_pdf(data: bytes, settings: Settings) -> tuple[str, float]:
-    """(text, mean confidence 0..100) of every page, rendered at ``settings.ocr_dpi``."""
+def ocr_pdf(data: bytes, settings: Settings) -> tuple[str, float, int]:
+    """(text, mean confidence 0..100, pages) of every page, rendered at ``settings.ocr_dpi``.
+
+    Pages are recognised two at a time (tesseract runs as a child process per page), in page order."""
+    from concurrent.futures import ThreadPoolExecutor
+
     import pypdfium2 as pdfium
 
     reason = ocr_available(settings)
@@ -41,23 +47,37 @@ def ocr_pdf(data: bytes, settings: Settings) -> tuple[str, float]:
         raise UnreadableText(f"没有可用的文字层，且无法 OCR：{reason}", detail={"text_layer": "unreadable"})
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     pdf = pdfium.PdfDocument(data)
-    texts: list[str] = []
-    confs: list[tuple[float, int]] = []
+    n_pages = len(pdf)
+    if n_pages > settings.max_pages:
+        pdf.close()
+        raise ParseLimitExceeded(
+            f"PDF 页数过多：{n_pages} 页，上限 {settings.max_pages} 页", code="too_many_pages"
+        )
+
+    def render(i: int) -> Any:
+        page = pdf[i]
+        w, h = page.get_size()
+        scale = settings.ocr_dpi / 72.0
+        if w * h * scale * scale > _MAX_PIXELS:
+            scale = (_MAX_PIXELS / (w * h)) ** 0.5
+        image = page.render(scale=scale, grayscale=True).to_pil()
+        page.close()
+        return image
+
+    results: list[tuple[str, float, int]] = []
     try:
-        for i in range(len(pdf)):
-            page = pdf[i]
-            w, h = page.get_size()
-            scale = settings.ocr_dpi / 72.0
-            if w * h * scale * scale > _MAX_PIXELS:
-                scale = (_MAX_PIXELS / (w * h)) ** 0.5
-            image = page.render(scale=scale, grayscale=True).to_pil()
-            text, conf, n = ocr_image(image, settings)
-            texts.append(text)
-            if n:
-                confs.append((conf, n))
-            page.close()
+        # pdfium is not thread-safe: render in this thread, recognise in two threads (one tesseract each)
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            pending = []
+            for i in range(n_pages):
+                pending.append(pool.submit(ocr_image, render(i), settings))
+                if len(pending) >= 2:
+                    results.append(pending.pop(0).result())
+            results.extend(f.result() for f in pending)
     finally:
         pdf.close()
+    texts = [t for t, _, _ in results]
+    confs = [(c, n) for _, c, n in results if n]
     total = sum(n for _, n in confs)
     mean = sum(c * n for c, n in confs) / total if total else 0.0
     text = "\n".join(t for t in texts if t)
@@ -71,7 +91,7 @@ def ocr_pdf(data: bytes, settings: Settings) -> tuple[str, float]:
             "请提交清晰的扫描件或带文字层的 PDF",
             detail={"text_layer": "unreadable", "ocr_confidence": round(mean, 1)},
         )
-    return text, mean
+    return text, mean, n_pages
 
 
 def ocr_image(image: Any, settings: Settings) -> tuple[str, float, int]:

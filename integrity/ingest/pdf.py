@@ -12,13 +12,15 @@ from __future__ import annotations
 import ctypes
 import io
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from integrity.errors import EncryptedFile, InputError, ParseLimitExceeded, UnreadableText
 from integrity.ingest.layout import Char, PageLayout, layout_pages
 from integrity.ingest.quality import measure, unreadable_reason
 from integrity.models import ExtractedDocument
-from integrity.settings import Settings
+
+if TYPE_CHECKING:
+    from integrity.settings import Settings
 
 ENGINES = ("pypdfium2", "pdfplumber", "pdfminer")
 
@@ -224,7 +226,9 @@ def _info_str(value: Any) -> str:
     return str(value).strip() if isinstance(value, str | int | float) else ""
 
 
-def extract_pdf(data: bytes, settings: Settings, engine: str = "pypdfium2") -> ExtractedDocument:
+def extract_pdf(
+    data: bytes, settings: Settings, engine: str = "pypdfium2", *, defer_ocr: bool = False
+) -> ExtractedDocument:
     """Text layer → layout → quality check; OCR for scans and garbled layers when enabled."""
     from integrity.ingest.metadata import fill_metadata
 
@@ -262,27 +266,44 @@ def extract_pdf(data: bytes, settings: Settings, engine: str = "pypdfium2") -> E
                 f"无法提取文字：{reason}；OCR 已关闭（settings.ocr_enabled），请提交带文字层的 PDF",
                 detail={"text_layer": "unreadable", "reason": reason},
             )
-        from integrity.ingest.ocr import ocr_pdf
-
-        text, confidence = ocr_pdf(data, settings)
-        warnings.append(f"文字层不可用（{reason}），已使用 OCR 识别，平均置信度 {confidence:.0f}")
-        doc = ExtractedDocument(
-            text=text,
-            file_type="pdf",
-            text_layer="ocr",
-            pages=n_pages,
-            ocr_confidence=round(confidence, 1),
-            warnings=warnings,
-            engine="tesseract",
-        )
-        fill_metadata(doc, front=text[:3000], headers=[], info=info, info_source="pdf_info")
-        return doc
+        if defer_ocr:
+            raise NeedsOcr(reason, info)
+        return ocr_document(data, settings, reason, info)
     if layout.two_column_pages:
         warnings.append(f"{layout.two_column_pages} 页按双栏顺序读取")
     doc = ExtractedDocument(text=layout.text, file_type="pdf", pages=n_pages, warnings=warnings, engine=used)
     fill_metadata(
         doc, front=layout.first_page_text, headers=layout.removed_headers, info=info, info_source="pdf_info"
     )
+    return doc
+
+
+class NeedsOcr(Exception):
+    """Raised in the sandbox when the text layer is unusable: OCR then runs as a second sandboxed pass
+    under its own limit (``settings.ocr_timeout_s``), so scans are not cut off by the text-layer limit."""
+
+    def __init__(self, reason: str, info: dict[str, str]):
+        super().__init__(reason)
+        self.reason = reason
+        self.info = info
+
+
+def ocr_document(data: bytes, settings: Settings, reason: str, info: dict[str, str]) -> ExtractedDocument:
+    """OCR every page and wrap the result as an ``ocr`` text layer with its mean confidence."""
+    from integrity.ingest.metadata import fill_metadata
+    from integrity.ingest.ocr import ocr_pdf
+
+    text, confidence, n_pages = ocr_pdf(data, settings)
+    doc = ExtractedDocument(
+        text=text,
+        file_type="pdf",
+        text_layer="ocr",
+        pages=n_pages,
+        ocr_confidence=round(confidence, 1),
+        warnings=[f"文字层不可用（{reason}），已使用 OCR 识别，平均置信度 {confidence:.0f}"],
+        engine="tesseract",
+    )
+    fill_metadata(doc, front=text[:3000], headers=[], info=info, info_source="pdf_info")
     return doc
 
 

@@ -17,12 +17,14 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from integrity import errors
 from integrity.errors import InputError, IntegrityError, ParseLimitExceeded
 from integrity.models import ExtractedDocument, MetaField, PaperMetadata
-from integrity.settings import Settings
+
+if TYPE_CHECKING:
+    from integrity.settings import Settings
 
 _PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent.parent)
 
@@ -73,16 +75,33 @@ def error_from_json(e: dict[str, Any]) -> IntegrityError:
 
 
 def run_parser(data: bytes, kind: str, settings: Settings, engine: str | None = None) -> ExtractedDocument:
-    """Parse ``data`` as ``kind`` ("pdf" / "docx") in a limited child process."""
+    """Parse ``data`` as ``kind`` ("pdf" / "docx") in a limited child process.
+
+    A PDF without a usable text layer comes back as ``needs_ocr``; OCR then runs in a second child under
+    ``settings.ocr_timeout_s`` (tesseract needs seconds per page, far more than text extraction)."""
+    payload = _run_child(data, kind, settings, engine, None, settings.parse_timeout_s)
+    if isinstance(payload, dict) and isinstance(payload.get("needs_ocr"), dict):
+        payload = _run_child(data, "pdf_ocr", settings, None, payload["needs_ocr"], settings.ocr_timeout_s)
+    assert isinstance(payload, ExtractedDocument)
+    return payload
+
+
+def _run_child(
+    data: bytes, kind: str, settings: Settings, engine: str | None, ocr: dict[str, Any] | None, timeout: float
+) -> ExtractedDocument | dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="integrity-parse-") as tmp:
-        path = Path(tmp) / f"input.{kind}"
+        path = Path(tmp) / "input.bin"
         path.write_bytes(data)
         os.chmod(path, 0o600)
         request = {
             "path": str(path),
             "kind": kind,
             "engine": engine,
-            "settings": settings.model_dump(mode="json", exclude={"admin_api_key", "report_signing_key"}),
+            "ocr": ocr,
+            "settings": {
+                **settings.model_dump(mode="json", exclude={"admin_api_key", "report_signing_key"}),
+                "parse_timeout_s": timeout,  # the child's CPU limit follows the pass it runs
+            },
         }
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH")) if p)
@@ -98,17 +117,18 @@ def run_parser(data: bytes, kind: str, settings: Settings, engine: str | None = 
             start_new_session=True,
         )
         try:
-            out, err = proc.communicate(json.dumps(request).encode(), timeout=settings.parse_timeout_s)
+            out, err = proc.communicate(json.dumps(request).encode(), timeout=timeout)
         except subprocess.TimeoutExpired:
             _kill_group(proc)
+            what = "OCR 识别" if kind == "pdf_ocr" else "解析"
             raise ParseLimitExceeded(
-                f"解析超时：超过 {settings.parse_timeout_s:g} 秒上限（文件过大、过于复杂或构造异常）",
+                f"{what}超时：超过 {timeout:g} 秒上限（文件过大、过于复杂或构造异常）",
                 code="parse_timeout",
-                detail={"limit_s": settings.parse_timeout_s},
+                detail={"limit_s": timeout},
             ) from None
         finally:
             _kill_group(proc)
-    return _result(proc.returncode, out, err, settings)
+    return _result(proc.returncode, out, err, settings, timeout)
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
@@ -118,7 +138,9 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(timeout=5)
 
 
-def _result(returncode: int, out: bytes, err: bytes, settings: Settings) -> ExtractedDocument:
+def _result(
+    returncode: int, out: bytes, err: bytes, settings: Settings, timeout: float
+) -> ExtractedDocument | dict[str, Any]:
     payload: dict[str, Any] | None = None
     try:
         payload = json.loads(out.decode("utf-8")) if out.strip() else None
@@ -126,6 +148,8 @@ def _result(returncode: int, out: bytes, err: bytes, settings: Settings) -> Extr
         payload = None
     if isinstance(payload, dict) and payload.get("ok") is True:
         return document_from_json(payload["document"])
+    if isinstance(payload, dict) and isinstance(payload.get("needs_ocr"), dict):
+        return payload
     if isinstance(payload, dict) and isinstance(payload.get("error"), dict):
         raise error_from_json(payload["error"])
     memory_hint = b"MemoryError" in err or b"std::bad_alloc" in err or b"Out of memory" in err
@@ -137,9 +161,9 @@ def _result(returncode: int, out: bytes, err: bytes, settings: Settings) -> Extr
         )
     if returncode in (-signal.SIGXCPU, -signal.SIGKILL):
         raise ParseLimitExceeded(
-            f"解析超时：CPU 时间超过 {settings.parse_timeout_s:g} 秒上限",
+            f"解析超时：CPU 时间超过 {timeout:g} 秒上限",
             code="parse_timeout",
-            detail={"limit_s": settings.parse_timeout_s},
+            detail={"limit_s": timeout},
         )
     tail = err.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
     raise InputError(f"文件解析失败（{_describe(returncode)}）：{tail[0][:200]}", code="parse_failed")

@@ -51,3 +51,11 @@ def test_garbled_text_layer_falls_back_to_ocr(paper_pdf: Path, tesseract: str) -
     assert doc.text_layer == "ocr"
     assert any("文字层不可用" in w for w in doc.warnings)
     assert _char_recall(paper.PARAGRAPHS[0], doc.text) > 0.85
+
+
+def test_ocr_pass_has_its_own_time_limit(scan_pdf: Path, tesseract: str) -> None:
+    from integrity.errors import ParseLimitExceeded
+
+    with pytest.raises(ParseLimitExceeded) as err:
+        extract(scan_pdf, Settings(ocr_timeout_s=0.3, parse_timeout_s=60))
+    assert err.value.code == "parse_timeout" and "OCR 识别超时" in err.value.message
