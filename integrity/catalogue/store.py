@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -438,8 +439,12 @@ class Catalogue:
         year: int,
         core_lists: tuple[str, ...] | list[str] = DEFAULT_CORE_LISTS,
         edition_lag: int = 0,
+        excluded_kinds: Collection[str] = tuple(EXCLUDED_LABELS),
     ) -> LevelAssessment:
-        """Core if any of ``core_lists`` holds the journal in ``year``; provincial if it has a CN."""
+        """Core if any of ``core_lists`` holds the journal in ``year``; provincial if it has a CN.
+
+        Journals of an ``excluded_kinds`` kind (electronic, internal, proceedings, special) earn no level;
+        a policy that accepts electronic journals passes a smaller set."""
         reasons: list[str] = []
         tiers = {t.list_id: t for t in self.tiers(journal, year, edition_lag)}
         basis = [f"{t.title} {t.basis}" for lid in core_lists if (t := tiers.get(lid)) and t.member]
@@ -449,7 +454,7 @@ class Catalogue:
             t = tiers.get(lid)
             if t is not None:
                 reasons.append(f"{t.title}：{t.reason}")
-        if journal.excluded_kind:
+        if journal.excluded_kind and journal.excluded_kind in excluded_kinds:
             label = EXCLUDED_LABELS.get(journal.excluded_kind, journal.excluded_kind)
             reasons.append(f"该刊为{label}，核心期刊和省级期刊均不予认可")
             return LevelAssessment(None, core, basis, None, reasons)

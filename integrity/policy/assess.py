@@ -95,6 +95,15 @@ def _authors(value: Any) -> list[str]:
     return [str(x).strip() for x in items if str(x).strip()]
 
 
+def _excluded_kinds(policy: Policy) -> set[str]:
+    kinds = {"proceedings", "special"}
+    if policy.exclude_electronic:
+        kinds.add("electronic")
+    if policy.exclude_internal:
+        kinds.add("internal")
+    return kinds
+
+
 def _same_title(given: str, catalogued: str) -> bool:
     """A spelling variant (a dropped 与, a typo) of the journal the ISSN/CN names — not another edition.
 
@@ -160,7 +169,9 @@ def assess(
     level: LevelAssessment | None = None
     recognised: str | None = None
     if journal is not None and year is not None:
-        level = catalogue.level(journal, year, policy.core_lists, policy.core_edition_lag_years)
+        level = catalogue.level(
+            journal, year, policy.core_lists, policy.core_edition_lag_years, _excluded_kinds(policy)
+        )
         recognised = level.level
         _journal_status(catalogue, findings, policy, journal, year, level)
         recognised = _authority_rule(catalogue, findings, policy, journal, year, published_on, recognised)

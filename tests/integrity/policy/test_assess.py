@@ -466,3 +466,13 @@ def test_not_in_cnki_needs_the_units_stamped_report(catalogue: Catalogue, gansu:
     assert "加盖单位公章" in next(
         f["message"] for f in out["verdict"]["findings"] if f["code"] == "cnki_report_required"
     )
+
+
+def test_electronic_journal_under_a_policy_that_accepts_them(
+    catalogue: Catalogue, settings: Settings
+) -> None:
+    qinghai = load_policy("qinghai-2022", settings)
+    assert not qinghai.exclude_electronic
+    out = run(catalogue, qinghai, 0.05, journal="中华临床医师杂志(电子版)", year=2019)
+    assert "electronic_journal" not in codes(out)
+    assert out["verdict"]["recognised_level"] is not None
