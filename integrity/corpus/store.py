@@ -317,21 +317,34 @@ class Corpus:
             row[0], row[1], zlib.decompress(row[2]).decode("utf-8"), json.loads(row[3]), row[4]
         )
 
-    def load(self, keys: Sequence[Any]) -> builtins.list[StoredDocument]:
-        """Documents for alignment, by rowid (SQLite LSH) or by id (Redis LSH), in the given order."""
+    def load(self, keys: Sequence[Any], *, full: bool = True) -> builtins.list[StoredDocument]:
+        """Documents for alignment, by rowid (SQLite LSH) or by id (Redis LSH), in the given order.
+
+        ``full=False`` reads only the match key (enough to align); ``complete`` then fetches the text
+        and the offset map of the few documents that matched, so rejected candidates cost no inflating.
+        """
         col = "rowid" if self.lsh.keys_are_rowids else "id"
+        cols = "rowid, id, title, authors, year, key, chars" + (", text, keymap" if full else "")
         out: dict[Any, StoredDocument] = {}
         for i in range(0, len(keys), 500):
             part = list(keys[i : i + 500])
-            q = (
-                f"SELECT rowid, id, title, text, authors, year, key, keymap, chars FROM docs"
-                f" WHERE {col} IN ({','.join('?' * len(part))})"
-            )
+            q = f"SELECT {cols} FROM docs WHERE {col} IN ({','.join('?' * len(part))})"
             for r in self.conn.execute(q, part):
-                rec = CorpusRecord(r[1], r[2], zlib.decompress(r[3]).decode("utf-8"), json.loads(r[4]), r[5])
-                key = MatchKey(zlib.decompress(r[6]).decode("utf-8"), _unpack_offsets(r[7]), int(r[8]))
+                text = zlib.decompress(r[7]).decode("utf-8") if full else ""
+                offsets = _unpack_offsets(r[8]) if full else np.zeros(0, dtype=np.int32)
+                rec = CorpusRecord(r[1], r[2], text, json.loads(r[3]), r[4])
+                key = MatchKey(zlib.decompress(r[5]).decode("utf-8"), offsets, int(r[6]))
                 out[r[0] if col == "rowid" else r[1]] = StoredDocument(int(r[0]), rec, key)
         return [out[k] for k in keys if k in out]
+
+    def complete(self, doc: StoredDocument) -> StoredDocument:
+        """A document from ``load(full=False)`` with its text and key offset map filled in."""
+        row = self.conn.execute("SELECT text, keymap FROM docs WHERE rowid = ?", (doc.rowid,)).fetchone()
+        if row is None:
+            raise CorpusError(f"比对库文献已被删除：{doc.record.id}", code="doc_not_found")
+        doc.record.text = zlib.decompress(row[0]).decode("utf-8")
+        doc.key = MatchKey(doc.key.text, _unpack_offsets(row[1]), doc.key.original_length)
+        return doc
 
     def candidates(self, key: str, limit: int) -> builtins.list[tuple[Any, int]]:
         """Documents sharing LSH buckets with any query window, most shared buckets first."""

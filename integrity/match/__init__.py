@@ -54,13 +54,13 @@ def compare(
     qh = kgram_hashes(key.text, K)
     q_sorted = np.sort(qh)
     candidates = corpus.candidates(key.text, MAX_CANDIDATES)
-    docs = corpus.load([c for c, _ in candidates])
+    docs = corpus.load([c for c, _ in candidates], full=False)
     found: list[tuple[StoredDocument, list[Cluster]]] = []
     for doc in docs:
         clusters = align(key.text, doc.key.text, qh, q_sorted)
         if clusters:
             found.append((doc, clusters))
-    found = _resolve_overlaps(found)
+    found = [(corpus.complete(doc), cl) for doc, cl in _resolve_overlaps(found)]
     per_source = [(doc, [_to_passage(c, key, doc, text, include_text) for c in cl]) for doc, cl in found]
     return build_report(
         text,

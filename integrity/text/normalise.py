@@ -206,5 +206,8 @@ def match_key(text: str | NormalisedText) -> MatchKey:
     return MatchKey(key, offsets, nt.original_length)
 
 
+_CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]")
+
+
 def cjk_count(text: str) -> int:
-    return sum(1 for c in text if is_cjk(c))
+    return len(_CJK.findall(text))
