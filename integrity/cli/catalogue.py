@@ -12,6 +12,8 @@ from typing import Any
 
 import typer
 
+from integrity.errors import IntegrityError
+
 
 class Fmt(StrEnum):
     text = "text"
@@ -233,7 +235,22 @@ def policy_validate(
     template = settings.policy_dir / "_template.toml"
     if not targets and template.is_file():
         paths.append(template)
+    known: set[str] | None = None
+    try:
+        from integrity.catalogue import Catalogue
+
+        known = set(Catalogue.open(settings.catalogue_path).lists)
+    except IntegrityError:
+        typer.echo("提示：期刊目录不可用，未核对政策引用的名录 ID")
     for target in paths:
         text = str(target)
         policy = validate_file(text) if text.endswith(".toml") else load_policy(text, settings)
         typer.echo(f"通过：{text}（{policy.id} v{policy.version}）")
+        if known is None:
+            continue
+        for list_id in policy.core_lists:
+            if list_id not in known:
+                typer.echo(f"  提示：core_lists 中的名录 {list_id} 不在期刊目录中（请先导入）")
+        if policy.provincial_authority and policy.provincial_authority.list_id not in known:
+            lid = policy.provincial_authority.list_id
+            typer.echo(f"  提示：省权威期刊目录 {lid} 尚未导入，该规则将以提示形式报告")
