@@ -41,6 +41,7 @@ _SUMMARY_COLUMNS: list[tuple[str, int]] = [
     ("判定说明", 30),
     ("问题及依据", 50),
     ("交叉比对", 40),
+    ("检测编号", 28),
 ]
 
 
@@ -81,7 +82,9 @@ def write_summary_xlsx(result: BatchResult, path: Path | None = None) -> bytes:
     for o in result.outcomes:
         rows.append((o.row.row, _summary_row(o), o.status))
     for e in result.manifest_errors:
-        rows.append((e.row, [e.row, *[""] * 9, "清单错误", *[None] * 6, "", "", "", e.message, ""], "error"))
+        rows.append(
+            (e.row, [e.row, *[""] * 9, "清单错误", *[None] * 6, "", "", "", e.message, "", ""], "error")
+        )
     red = Font(color="B00000", bold=True)
     for _, values, status in sorted(rows, key=lambda r: r[0]):
         ws.append([safe_cell(v) for v in values])
@@ -189,6 +192,7 @@ def _summary_row(o: PaperOutcome) -> list[Any]:
         o.verdict_summary or "",
         findings,
         "\n".join(o.cross_flags),
+        o.check_id or "",
     ]
 
 

@@ -112,6 +112,6 @@ def batch(
     counts = result.counts()
     console.print(
         f"共 {counts['rows']} 行：通过 {counts['accepted']}，不予认定 {counts['rejected']}，"
-        f"待核实 {counts['review']}，出错 {counts['errors']}；交叉比对标记 {len(result.cross_flags)} 条"
+        f"需核实 {counts['review']}，出错 {counts['errors']}；交叉比对标记 {len(result.cross_flags)} 条"
     )
     typer.echo(f"汇总表已写入：{output}")
