@@ -315,14 +315,20 @@ class Catalogue:
             return []
         hits: list[JournalMatch] = []
         seen: set[int] = set()
-        for kind in ("current", "former", "alias"):
-            for journal_id, k in self._by_key.get(key, []):
-                if k == kind and journal_id not in seen:
-                    seen.add(journal_id)
-                    how = {"current": "name", "former": "former_name", "alias": "alias"}[kind]
-                    hits.append(self._match(self.journals[journal_id], how, 1.0, name, year))
-        if hits:
-            return hits
+        # a running header often pairs both titles (原子与分子物理学报 JOURNAL OF ATOMIC AND MOLECULAR
+        # PHYSICS): when the whole string is unknown, its Chinese part and then its Latin part are tried
+        keys = [key]
+        if key not in self._by_key and re.search(r"[a-z]", key) and re.search(r"[\u3400-\u9fff]", key):
+            keys += [re.sub(r"[a-z0-9]+", "", key), re.sub(r"[^a-z0-9]+", "", key)]
+        for variant in keys:
+            for kind in ("current", "former", "alias"):
+                for journal_id, k in self._by_key.get(variant, []):
+                    if k == kind and journal_id not in seen:
+                        seen.add(journal_id)
+                        how = {"current": "name", "former": "former_name", "alias": "alias"}[kind]
+                        hits.append(self._match(self.journals[journal_id], how, 1.0, name, year))
+            if hits:
+                return hits
         # 《数学年刊·A辑》 for 数学年刊A辑(中文版), 《国际商务》 for 国际商务(对外经济贸易大学学报): the name
         # without the catalogue's qualifier; several editions (西藏大学学报 …) are all returned, scored lower
         base_ids = list(dict.fromkeys(self._by_base.get(key, [])))

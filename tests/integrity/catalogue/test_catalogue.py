@@ -44,6 +44,7 @@ def test_missing_or_corrupt_file_is_a_clear_error(tmp_path: Path) -> None:
         ("徐州师范大学学报(自然科学版)", "江苏师范大学学报(自然科学版)", "former_name"),
         ("原子分子物理学报", "原子与分子物理学报", "fuzzy_name"),
         ("数学年刊·A辑", "数学年刊A辑(中文版)", "name_without_qualifier"),
+        ("原子与分子物理学报 JOURNAL OF ATOMIC AND MOLECULAR PHYSICS", "原子与分子物理学报", "name"),
     ],
 )
 def test_lookup(catalogue: Catalogue, query: str, name: str, how: str) -> None:
