@@ -131,6 +131,7 @@ def build_lines(page: PageLayout) -> None:
                 cl.append(c)
                 continue
         clusters.append([c])
+    clusters = _attach_scripts(clusters)
     page.lines = []
     page.segments = []
     for cl in clusters:
@@ -155,6 +156,59 @@ def build_lines(page: PageLayout) -> None:
         if line:
             page.lines.append(line)
             page.segments.extend(line)
+
+
+def _attach_scripts(clusters: list[list[Char]]) -> list[list[Char]]:
+    """Merge superscripts (citation marks ``[1]``, author affiliations ``张伟¹``) and subscripts into the line
+    they belong to: smaller glyphs whose baseline sits within that line's height. Left alone they would
+    form lines of their own and break the sentence they interrupt."""
+    sizes = [_median([c.size for c in cl]) for cl in clusters]
+    bases = [_median([c.baseline for c in cl]) for cl in clusters]
+    out: list[list[Char]] = []
+    out_size: list[float] = []
+    out_base: list[float] = []
+    pending: list[Char] = []
+    for i, cl in enumerate(clusters):
+        size, base = sizes[i], bases[i]
+        nxt = i + 1 < len(clusters)
+        if (
+            nxt
+            and size < 0.85 * sizes[i + 1]
+            and 0 < bases[i + 1] - base < 0.7 * sizes[i + 1]
+            and _marks_within(cl, clusters[i + 1])
+        ):
+            pending.extend(cl)  # superscript: joins the next (lower) line
+            continue
+        if (
+            out
+            and not pending
+            and size < 0.85 * out_size[-1]
+            and 0 < base - out_base[-1] < 0.5 * out_size[-1]
+            and _marks_within(cl, out[-1])
+        ):
+            out[-1].extend(cl)  # subscript: joins the previous line
+            continue
+        out.append(cl + pending)
+        out_size.append(size)
+        out_base.append(base)
+        pending = []
+    if pending:
+        out.append(pending)
+    return out
+
+
+def _marks_within(marks: list[Char], line: list[Char]) -> bool:
+    """Short runs of glyphs every one of which sits next to a glyph of ``line`` (same column)."""
+    if len(marks) > 16:
+        return False
+    xs = sorted((c.x0, c.x1) for c in line)
+    for m in marks:
+        near = any(
+            x0 - 2 * m.size <= m.x0 and m.x1 <= x1 + 2 * m.size for x0, x1 in xs[:: max(1, len(xs) // 64)]
+        )
+        if not near:
+            return False
+    return True
 
 
 def _strip_spaces(chars: list[Char]) -> list[Char]:
@@ -341,7 +395,11 @@ def join_blocks(blocks: list[list[Segment]]) -> str:
                 if indented or short_prev or gap:
                     out.append("\n")
                 else:
-                    out.append(_line_joiner(out[-1], s.text))
+                    prev_text = out[-1]
+                    if re.search(r"[a-z]-$", prev_text) and re.match(r"[a-z]", s.text):
+                        out[-1] = prev_text[:-1]  # "develop-" + "ment": a word hyphenated at the line end
+                    else:
+                        out.append(_line_joiner(prev_text, s.text))
                 out.append(s.text)
             prev = s
             prev_right = right

@@ -276,3 +276,32 @@ def replace_part(
         for extra_name, extra_data in (extra or {}).items():
             dst.writestr(extra_name, extra_data)
     return out.getvalue()
+
+
+def make_superscript_pdf(out: Path, font_path: Path, lines: list[tuple[str, str, str]]) -> Path:
+    """Lines of ``before`` + raised small ``mark`` (a citation such as ``[1]``) + ``after``."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+    from reportlab.pdfbase.ttfonts import TTFont
+    from reportlab.pdfgen import canvas
+
+    name = f"CJK-{font_path.stem}"
+    if name not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(TTFont(name, str(font_path)))
+    c = canvas.Canvas(str(out), pagesize=A4)
+    y = A4[1] - 120
+    for before, mark, after in lines:
+        x = 60.0
+        c.setFont(name, 10.5)
+        c.drawString(x, y, before)
+        x += stringWidth(before, name, 10.5)
+        c.setFont(name, 6)
+        c.drawString(x, y + 4.5, mark)
+        x += stringWidth(mark, name, 6)
+        c.setFont(name, 10.5)
+        c.drawString(x, y, after)
+        y -= 17
+    c.showPage()
+    c.save()
+    return out

@@ -134,3 +134,17 @@ def test_type_sniffed_from_content_not_name(paper_pdf: Path, tmp_path: Path, set
     disguised = tmp_path / "paper.txt"
     disguised.write_bytes(paper_pdf.read_bytes())
     assert extract(disguised, settings).file_type == "pdf"
+
+
+def test_superscript_citations_stay_in_their_sentence(
+    tmp_path: Path, cjk_font: Path, settings: Settings
+) -> None:
+    lines = [
+        ("城市轨道交通已经成为大城市公共交通的骨干", "[1]", "，准确的客流预测对于运营组织"),
+        ("和应急管理具有重要意义", "[2]", "。传统的时间序列方法难以刻画站点之间的空"),
+        ("间关联，在节假日和大型活动期间误差较大。", "", ""),
+    ]
+    pdf = docs.make_superscript_pdf(tmp_path / "sup.pdf", cjk_font, lines)
+    doc = extract(pdf, settings)
+    assert doc.text.count("\n") == 0  # one paragraph: the marks did not split it into lines
+    assert "骨干[1]，准确的客流预测" in doc.text and "重要意义[2]。传统" in doc.text
