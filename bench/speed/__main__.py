@@ -20,10 +20,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+import integrity
 from bench.speed.engine import build_corpus, corpus_disk, in_child, measure_checks, write_json
 from bench.speed.peer import extrapolate_ms, measure_peer
 from bench.speed.score import RecallTally
-from bench.speed.synth import SentencePool, SynthPaper, SynthParams
+from bench.speed.synth import DEFAULT_ABSTRACTS, SentencePool, SynthPaper, SynthParams
 
 REPO = Path(__file__).resolve().parents[2]
 TARGET_CHECKS_PER_S = 10.0
@@ -78,6 +79,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--paper-chars", type=int, default=5000)
     ap.add_argument("--mutate", type=float, default=0.12, help="share of CJK characters mutated per document")
     ap.add_argument("--seed", type=int, default=20261123)
+    ap.add_argument("--abstracts", type=Path, default=DEFAULT_ABSTRACTS, help="CSL abstracts JSONL")
     ap.add_argument("--peer-docs", type=int, default=10000, help="copydetect corpus subset (default 10000)")
     ap.add_argument("--peer-papers", type=int, default=None, help="papers through copydetect (default all)")
     ap.add_argument("--peer-noise", type=int, default=10, help="copydetect noise threshold (k)")
@@ -87,6 +89,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--profile", action="store_true", help="cProfile the checks and the first build batch")
     ap.add_argument("--rebuild", action="store_true", help="ignore cached corpora")
     ap.add_argument("--out-dir", type=Path, default=REPO / "bench" / "out")
+    ap.add_argument("--label", default="", help="free text stored in the JSON (e.g. the engine commit)")
     a = ap.parse_args(argv)
     if a.quick:
         a.docs = a.docs or "2000"
@@ -135,7 +138,7 @@ def run(a: argparse.Namespace) -> dict[str, Any]:
     a.out_dir.mkdir(parents=True, exist_ok=True)
     data_dir = a.out_dir / "speed-cache" / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
-    params = SynthParams(doc_chars=a.doc_chars, mutate=a.mutate, seed=a.seed)
+    params = SynthParams(doc_chars=a.doc_chars, mutate=a.mutate, seed=a.seed, abstracts=str(a.abstracts))
     t0 = time.perf_counter()
     pool = SentencePool(params)
     source_docs = min([*a.docs, a.peer_docs] if not a.no_peer else a.docs)
@@ -149,6 +152,8 @@ def run(a: argparse.Namespace) -> dict[str, Any]:
         "benchmark": "speed",
         "machine": machine(),
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "label": a.label,
+        "engine_source": str(Path(integrity.__file__).parent),
         "params": {
             "docs": a.docs,
             "papers": a.papers,
@@ -156,6 +161,7 @@ def run(a: argparse.Namespace) -> dict[str, Any]:
             "doc_chars_mean": a.doc_chars,
             "mutate": a.mutate,
             "seed": a.seed,
+            "abstracts": str(a.abstracts),
             "planted_sources_from_first_docs": source_docs,
             "planted_passages": sum(len(p.planted) for p in papers),
             "clean_papers": sum(1 for p in papers if not p.planted),

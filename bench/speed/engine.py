@@ -93,6 +93,10 @@ def build_corpus(
     settings = _settings(data_dir)
     add_s = gen_s = 0.0
     timed_docs = 0
+    segment = max(batch, n_docs // 10)
+    seg_s = 0.0
+    seg_docs = 0
+    by_segment: list[dict[str, Any]] = []  # docs/s per tenth of the build: shows slow-down with size
     profiled: dict[str, Any] = {}
     t_all = time.perf_counter()
     with Corpus.open(corpus_dir, settings, create=True) as corpus:
@@ -112,8 +116,16 @@ def build_corpus(
                 }
                 continue  # profiler overhead: not part of the build rate
             corpus.add(chunk)
-            add_s += time.perf_counter() - ta
+            dt = time.perf_counter() - ta
+            add_s += dt
             timed_docs += len(chunk)
+            seg_s += dt
+            seg_docs += len(chunk)
+            if seg_docs >= segment or start + batch >= n_docs:
+                done = min(n_docs, start + batch)
+                rate = round(seg_docs / seg_s, 1) if seg_s else None
+                by_segment.append({"up_to": done, "docs_per_s": rate})
+                seg_s, seg_docs = 0.0, 0
     wall = time.perf_counter() - t_all
     return {
         "docs": n_docs,
@@ -121,6 +133,7 @@ def build_corpus(
         "generate_seconds": round(gen_s, 2),
         "wall_seconds": round(wall, 2),
         "docs_per_s": round(timed_docs / add_s, 1) if add_s else None,
+        "docs_per_s_by_segment": by_segment,
         "peak_rss_mib": round(peak_rss_kib() / 1024, 1),
         "profiled_first_batch": bool(profiled),
         **({"profile": profiled} if profiled else {}),

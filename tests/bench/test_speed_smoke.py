@@ -123,7 +123,7 @@ def test_quick_run_end_to_end(tmp_path: Path, shared_dir: Path) -> None:
     assert 0 <= peer["recall"]["char_recall"] <= 1
     assert {t["target"].split(" ")[0] for t in data["targets"]} >= {"≥", "≤"}
     # a second run reuses the cached corpus
-    cmd2 = [*cmd, "--no-peer"]
+    cmd2 = [*cmd[:-4], "--papers", "2", "--out-dir", str(out), "--no-peer"]
     run2 = subprocess.run(cmd2, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert run2.returncode == 0, run2.stderr[-3000:]
     data2 = json.loads((out / "speed-quick.json").read_text(encoding="utf-8"))
