@@ -110,14 +110,7 @@ def extract_docx(data: bytes, settings: Settings) -> ExtractedDocument:
     except Exception as exc:
         raise InputError(f"DOCX 文件无法打开（{type(exc).__name__}）", code="corrupt_file") from None
     blocks: list[str] = []
-    tables = 0
-    for child in document.element.body.iterchildren():
-        tag = child.tag
-        if tag == f"{_W}p":
-            blocks.append(_paragraph_text(child))
-        elif tag == f"{_W}tbl":
-            tables += 1
-            blocks.extend(_table_rows(child))
+    tables = _body_blocks(document.element.body, blocks)
     body = "\n".join(b for b in blocks if b.strip())
     notes = _notes(parts, "word/footnotes.xml", "footnote") + _notes(parts, "word/endnotes.xml", "endnote")
     text = body + ("\n" + "\n".join(notes) if notes else "")
@@ -136,6 +129,23 @@ def extract_docx(data: bytes, settings: Settings) -> ExtractedDocument:
     if doc.metadata.title is None and info.get("Title"):
         doc.metadata.title = MetaField(info["Title"], "docx_core", 0.5)
     return doc
+
+
+def _body_blocks(container: Any, blocks: list[str]) -> int:
+    """Paragraphs and table rows in document order, descending into content controls (``w:sdt``);
+    returns the number of tables."""
+    tables = 0
+    for child in container.iterchildren():
+        tag = child.tag
+        if tag == f"{_W}p":
+            blocks.append(_paragraph_text(child))
+        elif tag == f"{_W}tbl":
+            tables += 1
+            blocks.extend(_table_rows(child))
+        elif tag == f"{_W}sdt":
+            for content in child.iterchildren(f"{_W}sdtContent"):
+                tables += _body_blocks(content, blocks)
+    return tables
 
 
 def _paragraph_text(p: Any) -> str:

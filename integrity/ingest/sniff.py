@@ -33,6 +33,10 @@ def sniff(data: bytes, filename: str | None = None) -> Kind:
     head = data[:1024]
     if b"%PDF-" in head:
         return "pdf"
+    if data.startswith(_OLE2) and "EncryptedPackage".encode("utf-16-le") in data:
+        from integrity.errors import EncryptedFile
+
+        raise EncryptedFile("文档已加密（设置了打开密码），无法提取文字：请取消密码后另存为 DOCX 或 PDF 提交")
     if data.startswith(_OLE2):
         what = _ole_kind(filename)
         raise UnsupportedFileType(

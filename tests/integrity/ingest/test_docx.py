@@ -108,3 +108,35 @@ def test_docx_without_text(tmp_path: Path) -> None:
     with pytest.raises(InputError) as err:
         extract(empty, Settings())
     assert err.value.code == "empty_file"
+
+
+def test_password_protected_docx_is_reported_as_encrypted(tmp_path: Path) -> None:
+    from integrity.errors import EncryptedFile
+
+    # Office stores a password-protected DOCX as an OLE2 container with an "EncryptedPackage" stream
+    ole = (
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+        + b"\0" * 1000
+        + "EncryptedPackage".encode("utf-16-le")
+        + b"\0" * 500
+    )
+    f = tmp_path / "locked.docx"
+    f.write_bytes(ole)
+    with pytest.raises(EncryptedFile) as err:
+        extract(f, Settings())
+    assert "加密" in err.value.message
+
+
+def test_content_controls_are_read(tmp_path: Path, paper_docx: Path) -> None:
+    import zipfile
+
+    with zipfile.ZipFile(paper_docx) as z:
+        xml = z.read("word/document.xml")
+    sdt = (
+        b"<w:sdt><w:sdtContent><w:p><w:r><w:t>\xe5\x86\x85\xe5\xae\xb9\xe6\x8e\xa7\xe4\xbb\xb6\xe4\xb8\xad"
+        b"\xe7\x9a\x84\xe6\xae\xb5\xe8\x90\xbd</w:t></w:r></w:p></w:sdtContent></w:sdt>"
+    )
+    xml = xml.replace(b"<w:body>", b"<w:body>" + sdt, 1)
+    data = docs.replace_part(paper_docx.read_bytes(), "word/document.xml", xml)
+    doc = extract_bytes(data, "sdt.docx", Settings())
+    assert doc.text.startswith("内容控件中的段落")
