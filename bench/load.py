@@ -21,6 +21,7 @@ import tempfile
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -155,6 +156,12 @@ def drive(base: str, docs: list[dict[str, Any]], papers: list[bytes], concurrenc
         if pending:
             time.sleep(0.2)
     total_wall = time.perf_counter() - start
+    runs = []
+    for check_id in ids:
+        body = client.get(f"{base}/v1/checks/{check_id}", headers=h).json()
+        if body["started_at"] and body["finished_at"]:
+            started = datetime.fromisoformat(body["started_at"])
+            runs.append((datetime.fromisoformat(body["finished_at"]) - started).total_seconds())
     client.close()
     return {
         "requests": len(papers),
@@ -164,6 +171,7 @@ def drive(base: str, docs: list[dict[str, Any]], papers: list[bytes], concurrenc
         "submit_p50_ms": round(statistics.median(latencies) * 1000, 1),
         "submit_p95_ms": round(percentile(latencies, 0.95) * 1000, 1),
         "completed_per_s": round(len(papers) / total_wall, 2),
+        "job_run_mean_s": round(statistics.mean(runs), 3) if runs else None,
         "wall_s": round(total_wall, 1),
         "failed": failed,
     }
@@ -313,6 +321,7 @@ def main() -> None:
         "submit_p50_ms",
         "submit_p95_ms",
         "completed_per_s",
+        "job_run_mean_s",
         "wall_s",
         "failed",
     ]

@@ -42,7 +42,6 @@ def make_celery(settings: Settings) -> Celery:
         task_routes={"integrity.*": {"queue": settings.celery_queue}},
         broker_transport_options={"visibility_timeout": settings.celery_visibility_timeout_s},
         broker_connection_retry_on_startup=True,
-        worker_hijack_root_logger=False,
         enable_utc=True,
     )
     return app

@@ -12,6 +12,7 @@ import logging
 from functools import lru_cache
 from typing import Any
 
+from celery.signals import worker_process_init, worker_ready
 from kombu.exceptions import OperationalError as KombuOperationalError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy.exc import OperationalError as DbOperationalError
@@ -27,6 +28,25 @@ TRANSIENT = (DbOperationalError, RedisConnectionError, KombuOperationalError, Co
 @lru_cache(maxsize=1)
 def database() -> Database:
     return Database(get_settings())
+
+
+@worker_process_init.connect
+def _warm_child(**_: Any) -> None:
+    """Prefork children: warm up after the fork (no SQLite handle is shared across processes)."""
+    from service.jobs import warm_up
+
+    warm_up(get_settings())
+
+
+@worker_ready.connect
+def _warm_single(sender: Any = None, **_: Any) -> None:
+    """Solo/threads pools run tasks in this process: warm it up too."""
+    pool = getattr(sender, "pool", None)
+    if pool is not None and type(pool).__module__.endswith("prefork"):
+        return
+    from service.jobs import warm_up
+
+    warm_up(get_settings())
 
 
 @app.task(
