@@ -8,9 +8,11 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 from openpyxl import load_workbook
 
 from tests.service.helpers import TestClient, abstracts, auth, new_key
+from tests.workers.conftest import ScaleOut, scaleout  # noqa: F401  (fixture)
 
 MANIFEST = (
     "申报人,单位,论文题目,期刊,年份,申报级别,文件名\n"
@@ -126,3 +128,28 @@ def test_unsafe_zip_and_bad_manifest_are_refused_at_once(client: TestClient, sha
     assert client.get("/v1/batches", headers=h).json()["items"] == []
     r = client.get("/v1/batches/nope/summary.xlsx", headers=h)
     assert r.status_code == 404
+
+
+@pytest.mark.services
+def test_batch_on_celery_postgres_redis(scaleout: ScaleOut, shared_dir: Path) -> None:  # noqa: F811
+    """The same batch on the scale-out stack: Celery worker process, PostgreSQL, Redis LSH per tenant."""
+    from service.app import create_app
+    from tests.workers.test_celery import settings_from
+
+    with TestClient(create_app(settings_from(scaleout.env))) as client:
+        assert client.app.state.db.engine.dialect.name == "postgresql"  # type: ignore[attr-defined]
+        h, zip_bytes = _setup(client, shared_dir, "scaled")
+        r = _submit(client, h, zip_bytes)
+        assert r.status_code == 202, r.text
+        batch_id = r.json()["id"]
+        progress = _wait(client, batch_id, h, timeout=120)
+        assert progress[-1]["status"] == "done", (progress[-1], scaleout.worker_log.read_text()[-3000:])
+        result = client.get(f"/v1/batches/{batch_id}", headers=h).json()["result"]
+        assert result["counts"]["rows"] == 4 and result["counts"]["errors"] == 2
+        outcome = next(o for o in result["outcomes"] if o["row"]["row"] == 2)
+        assert outcome["total_copy_ratio"] > 0.3
+        html = client.get(f"/v1/checks/{outcome['check_id']}/report.html", headers=h).text
+        code = html.split('id="report-code">', 1)[1].split("<", 1)[0]
+        assert client.get(f"/v1/reports/{code}/verify").json()["valid"] is True
+        r = client.get(f"/v1/batches/{batch_id}/summary.xlsx", headers=h)
+        assert load_workbook(io.BytesIO(r.content)).sheetnames[0] == "汇总"
