@@ -113,3 +113,29 @@ def test_webhook_gives_up_after_max_attempts(tmp_path: Path) -> None:
             time.sleep(0.05)
         assert job.webhook_status == "failed" and job.webhook_attempts == 2
         assert hook.fail_first == 8 and hook.received == []
+
+
+def test_pending_webhook_is_delivered_after_restart(tmp_path: Path) -> None:
+    """A finished job whose webhook was not yet delivered when the server stopped gets it at start-up."""
+    settings = make_settings(tmp_path)
+    with WebhookReceiver() as hook:
+        with TestClient(create_app(settings)) as client:
+            h = auth(new_key(client, "unit", "alpha", callback_url=hook.url)["key"])
+            r = client.post("/v1/checks", files={"file": ("p.txt", "正文内容。".encode() * 30)}, headers=h)
+            check_id = r.json()["id"]
+            hook.wait()
+        # pretend the delivery never happened (the server died between finishing and delivering)
+        from service.db import Database
+        from service.models import Job
+
+        db = Database(settings)
+        with db.session() as s:
+            job = s.get(Job, check_id)
+            assert job is not None and job.webhook_status == "delivered"
+            job.webhook_status, job.webhook_attempts = "pending", 0
+        db.dispose()
+        hook.received.clear()
+        hook.event.clear()
+        with TestClient(create_app(settings)):
+            headers, payload = hook.wait()
+        assert payload["id"] == check_id and headers["x-integrity-attempt"] == "1"

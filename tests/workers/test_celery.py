@@ -57,7 +57,7 @@ def test_celery_webhook_and_result_matches_cli(
     docs = abstracts(shared_dir, 4, skip=120)
     paper = tmp_path / "paper.txt"
     paper.write_text("前言。" + docs[2]["text"] + "本研究提出了新的分析框架。" * 4, encoding="utf-8")
-    with WebhookReceiver() as hook:
+    with WebhookReceiver(fail_first=1) as hook:  # the first delivery fails: retried by a Celery task
         key = new_key(client, "reviewer", "province-x", callback_url=hook.url)
         h = auth(key["key"])
         assert client.post("/v1/corpus/documents", json={"documents": docs}, headers=h).status_code == 201
@@ -65,6 +65,7 @@ def test_celery_webhook_and_result_matches_cli(
         assert r.status_code == 202, r.text
         headers, payload = hook.wait(timeout=90)
         assert verify(key["webhook_secret"], hook.received[0][1], headers["x-integrity-signature"])
+        assert headers["x-integrity-attempt"] == "2"
     assert payload["id"] == r.json()["id"] and payload["status"] == "done", payload
     result = payload["result"]
     assert result["corpus"]["lsh_backend"] == "redis"
