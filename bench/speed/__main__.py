@@ -268,8 +268,9 @@ def print_table(result: dict[str, Any]) -> None:
         f"load average {m['loadavg_at_start'][0]} → {m.get('loadavg_at_end', ['?'])[0]} "
         "(other work on the host slows every number)"
     )
-    t = Table(title="integrity engine")
-    for col in ("docs", "checks/s", "ms/check", "first ms", "build docs/s", "RSS KiB/doc", "disk B/doc"):
+    t = Table(title="integrity engine (checks/s, ms: CPU time of the pinned process; (wall): wall clock)")
+    cols = ("docs", "checks/s", "(wall)", "ms/check", "first ms", "build docs/s", "RSS KiB/doc", "disk B/doc")
+    for col in cols:
         t.add_column(col, justify="right")
     for col in ("passage rec.", "char rec.", "source rec.", "extra chars"):
         t.add_column(col, justify="right")
@@ -278,6 +279,7 @@ def print_table(result: dict[str, Any]) -> None:
         t.add_row(
             n,
             f"{e['checks_per_s']:.2f}",
+            f"{e.get('wall_checks_per_s', 0):.2f}",
             f"{e['ms_per_check']:.1f}",
             f"{e['first_check_ms']:.0f}",
             f"{e['build']['docs_per_s']}" + (" (cached)" if e["build"].get("cached") else ""),

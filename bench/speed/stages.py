@@ -54,8 +54,11 @@ def _resolve(spec: str) -> tuple[Any, str, Any] | None:
 class StageClock:
     """Exclusive seconds and call counts per stage while ``active()``."""
 
-    def __init__(self, stages: dict[str, list[str]] | None = None):
+    def __init__(
+        self, stages: dict[str, list[str]] | None = None, clock: Callable[[], float] = time.perf_counter
+    ):
         self.stages = stages if stages is not None else STAGES
+        self.clock = clock  # time.process_time: CPU seconds, robust to other load on a shared host
         self.seconds: dict[str, float] = {name: 0.0 for name in self.stages}
         self.calls: dict[str, int] = {name: 0 for name in self.stages}
         self.missing: list[str] = []
@@ -66,12 +69,12 @@ class StageClock:
 
         @functools.wraps(fn)
         def timed(*args: Any, **kwargs: Any) -> Any:
-            frame = [time.perf_counter(), 0.0]
+            frame = [clock.clock(), 0.0]
             clock._stack.append(frame)
             try:
                 return fn(*args, **kwargs)
             finally:
-                elapsed = time.perf_counter() - frame[0]
+                elapsed = clock.clock() - frame[0]
                 clock._stack.pop()
                 clock.seconds[stage] += elapsed - frame[1]
                 clock.calls[stage] += 1
