@@ -82,9 +82,12 @@ def _to_date(value: Any) -> date | None:
 
 
 def normalise_person(name: str) -> str:
-    """Names compared tolerant of spacing, full/half width, traditional characters and footnote marks."""
+    """Names compared tolerant of spacing, full/half width, traditional characters and footnote marks;
+    romanised names also of word order (``Zhang San`` = ``SAN Zhang``)."""
     text = to_simplified(unicodedata.normalize("NFKC", name or "")).lower()
     text = re.sub(r"[\d*＊†‡#,，、;；()（）\[\]]", "", text)
+    if re.fullmatch(r"[a-z\s.\-]+", text.strip()):
+        return "".join(sorted(w for w in re.split(r"[\s.\-]+", text) if w))
     return re.sub(r"[\s·•.\-_]", "", text)
 
 

@@ -328,6 +328,8 @@ def test_every_problem_is_reported_at_once(catalogue: Catalogue, gansu: Policy) 
         ("张三", ["張 三", "李四"], True),  # traditional characters and a space
         ("张 三", ["张三1,2*", "李四"], True),  # footnote marks
         ("ZHANG San", ["zhang san"], True),
+        ("San ZHANG", ["Zhang San", "Li Si"], True),
+        ("Zhang Sanfeng", ["Zhang San"], False),
         ("张三", ["张三丰", "李四"], False),
         ("王五", ["李四"], False),
     ],
