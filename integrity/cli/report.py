@@ -29,13 +29,22 @@ def report(
     output_format: ReportFormat = typer.Option(ReportFormat.html, "--format", help="html 或 pdf"),
     output: Path | None = typer.Option(None, "-o", "--output", help="输出文件；默认与 JSON 同名"),
     paper: Path | None = typer.Option(None, "--paper", help="原论文文件：附全文并标注重复片段"),
+    register: bool = typer.Option(
+        False, "--register", help="登记到本机服务数据库，使验证码可在线核验（/verify/验证码）"
+    ),
 ) -> None:
     """生成检测报告单（HTML 或 PDF，含验证码与二维码）。"""
     from integrity.report import render_report
 
     result = load_result(check_json)
     text = paper_text(paper, result) if paper is not None else None
-    data = render_report(result, text, fmt=output_format.value)
+    code = None
+    if register:
+        from integrity.settings import get_settings
+        from service.routers.reports import register_cli_report
+
+        code = register_cli_report(result, get_settings(), output_format.value)
+    data = render_report(result, text, fmt=output_format.value, code=code)
     if output is None:
         if str(check_json) == "-":
             if output_format is ReportFormat.pdf:
@@ -45,6 +54,8 @@ def report(
         output = check_json.with_suffix("." + output_format.value)
     output.write_bytes(data)
     typer.echo(f"报告已写入：{output}")
+    if register:
+        typer.echo("验证码已登记到本机服务数据库，可在线核验")
 
 
 def load_result(path: Path) -> dict[str, Any]:

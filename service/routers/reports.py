@@ -77,6 +77,15 @@ def _issue(check_id: str, fmt: str, principal: Principal, settings: Settings, db
         )
     result = job.result
     code = rv.verification_code(result, rv.signing_key(settings))
+    _record_issue(db, job, code, fmt, tenant=principal.tenant, key_id=principal.key_id, role=principal.role)
+    text = _paper_text(job, settings)
+    return render_report(result, text, fmt=fmt, code=code, settings=settings)
+
+
+def _record_issue(
+    db: Database, job: Job, code: str, fmt: str, *, tenant: str, key_id: str | None, role: str | None
+) -> None:
+    """Store the issued code once (the audit trail is append-only: re-issuing the same code is a no-op)."""
     with db.session() as s:
         issued = s.scalar(
             select(AuditEvent.id).where(AuditEvent.action == ISSUE_ACTION, AuditEvent.object_id == code)
@@ -84,17 +93,48 @@ def _issue(check_id: str, fmt: str, principal: Principal, settings: Settings, db
     if issued is None:
         audit.record(
             db,
-            tenant=principal.tenant,
-            key_id=principal.key_id,
-            role=principal.role,
+            tenant=tenant,
+            key_id=key_id,
+            role=role,
             action=ISSUE_ACTION,
             object_type="report",
             object_id=code,
             file_sha256=job.file_sha256,
-            detail={"check_id": job.id, "digest": rv.result_digest(result), "format": fmt},
+            detail={"check_id": job.id, "digest": rv.result_digest(job.result or {}), "format": fmt},
         )
-    text = _paper_text(job, settings)
-    return render_report(result, text, fmt=fmt, code=code, settings=settings)
+
+
+def register_cli_report(result: dict[str, Any], settings: Settings, fmt: str) -> str:
+    """Register a report made by ``integrity report --register`` in this installation's service database,
+    so its code verifies online: the result is stored as a finished check of ``admin_tenant``."""
+    from service.models import utcnow
+
+    code = rv.verification_code(result, rv.signing_key(settings))
+    paper = result.get("paper") or {}
+    now = utcnow()
+    job = Job(
+        id="cli-" + rv.result_digest(result)[:28],
+        kind="check",
+        tenant=settings.admin_tenant,
+        status="done",
+        file_name=paper.get("file_name"),
+        file_sha256=paper.get("sha256"),
+        params={"source": "cli"},
+        result=result,
+        created_at=now,
+        started_at=now,
+        finished_at=now,
+    )
+    db = Database(settings)
+    try:
+        db.upgrade()
+        with db.session() as s:
+            if s.get(Job, job.id) is None:
+                s.add(job)
+        _record_issue(db, job, code, fmt, tenant=settings.admin_tenant, key_id=None, role="cli")
+    finally:
+        db.dispose()
+    return code
 
 
 def _paper_text(job: Job, settings: Settings) -> str | None:

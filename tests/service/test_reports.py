@@ -96,3 +96,38 @@ def test_reports_are_tenant_scoped_and_need_a_finished_check(client: TestClient,
         s.add(Job(id="queuedjob0001", kind="check", tenant="beta", status="queued", params={}))
     r = client.get("/v1/checks/queuedjob0001/report.html", headers=other)
     assert r.status_code == 409 and r.json()["error"]["code"] == "check_not_ready"
+
+
+def test_cli_report_registered_for_online_verification(tmp_path: Path) -> None:
+    """``integrity report --register`` stores the code in the service DB; the API then confirms it."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from service.app import create_app
+    from tests.integrity.report.sample import result
+    from tests.service.helpers import make_settings
+
+    settings = make_settings(tmp_path)
+    check = tmp_path / "check.json"
+    check.write_text(json.dumps(result(), ensure_ascii=False), encoding="utf-8")
+    env = {**os.environ, "INTEGRITY_DATA_DIR": str(settings.data_dir), "INTEGRITY_ADMIN_TENANT": "root"}
+    env.pop("INTEGRITY_DATABASE_URL", None)
+    out = tmp_path / "r.html"
+    proc = subprocess.run(
+        [sys.executable, "-m", "integrity", "report", str(check), "-o", str(out), "--register"],
+        capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    code = _code(out.read_text(encoding="utf-8"))
+    with TestClient(create_app(settings)) as client:
+        body = client.get(f"/v1/reports/{code}/verify").json()
+        assert body["valid"] is True and body["similarity"]["total_copy_ratio"] == 0.31
+    # Registering again is idempotent.
+    proc = subprocess.run(
+        [sys.executable, "-m", "integrity", "report", str(check), "-o", str(out), "--register"],
+        capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert _code(out.read_text(encoding="utf-8")) == code
