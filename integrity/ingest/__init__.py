@@ -66,6 +66,15 @@ def extract_txt(data: bytes) -> ExtractedDocument:
     from integrity.ingest.txt import decode_text
 
     text, encoding = decode_text(data)
+    from integrity.errors import UnreadableText
+    from integrity.ingest.quality import garbled_plain_text_reason, measure
+
+    reason = garbled_plain_text_reason(measure(text))
+    if reason:
+        raise UnreadableText(
+            f"{reason}；请另存为 UTF-8 编码的 TXT 后提交",
+            detail={"text_layer": "unreadable", "reason": reason, "encoding": encoding},
+        )
     doc = ExtractedDocument(text=text, file_type="txt", encoding=encoding, engine="charset-normalizer")
     fill_metadata(doc, front=text[:5000], headers=[], front_source="text")
     return doc

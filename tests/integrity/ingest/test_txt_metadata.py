@@ -151,6 +151,10 @@ def test_quality_flags_mojibake_and_unmapped_but_not_english() -> None:
     chinese = "结果表明所提模型降低了高峰时段的预测误差。" * 10
     assert unreadable_reason(measure(chinese), expect_chinese=True, min_cjk_ratio=0.2) is None
     assert unreadable_reason(measure(""), expect_chinese=True, min_cjk_ratio=0.2) == "没有文字层"
+    # valid CJK code points from a wrong font mapping: almost none of them are common characters
+    shifted = "".join(chr(ord(c) + 37) if "\u4e00" <= c <= "\u9f00" else c for c in chinese * 3)
+    reason = unreadable_reason(measure(shifted), expect_chinese=True, min_cjk_ratio=0.2)
+    assert reason is not None and "常用汉字" in reason
 
 
 def test_document_json_round_trip() -> None:
@@ -161,3 +165,15 @@ def test_document_json_round_trip() -> None:
     assert isinstance(back, ExtractedDocument)
     assert back.text == doc.text and back.references_span == doc.references_span
     assert back.metadata.to_dict() == doc.metadata.to_dict()
+
+
+def test_txt_in_a_misdetected_encoding_is_unreadable_not_zero() -> None:
+    from integrity.errors import UnreadableText
+
+    chinese = "结果表明所提模型降低了高峰时段的预测误差，在早晚高峰时段的表现尤其突出。" * 12
+    # GBK bytes read as Big5 (a classic mis-detection): valid CJK code points, none of them common
+    wrong = chinese.encode("gbk").decode("big5", errors="replace")
+    with pytest.raises(UnreadableText) as err:
+        extract_bytes(wrong.encode("utf-8"), "wrong.txt", Settings())
+    assert "乱码" in err.value.message and err.value.detail["text_layer"] == "unreadable"
+    assert extract_bytes(chinese.encode("gbk"), "ok.txt", Settings()).text == chinese
