@@ -452,7 +452,8 @@ def _journal_status(
             successor=succ.name if succ else None,
             successor_level=succ_level,
         )
-    for tier in catalogue.tiers(journal, year, policy.core_edition_lag_years):
+    tiers = catalogue.tiers(journal, year, policy.core_edition_lag_years)
+    for tier in tiers:
         if tier.list_id.startswith("cas_warning") or catalogue.lists[tier.list_id].kind == "warning":
             if tier.member:
                 findings.add(
@@ -472,9 +473,10 @@ def _journal_status(
             "info",
             "部分核心名录缺少该年份的数据：" + "；".join(r for r in level.reasons if "无法判定" in r),
         )
-    assumed = [r for r in level.reasons if "沿用最近一期" in r]
-    if level.level == "core" and assumed and len(level.core_basis) == 1 and "年版" not in level.core_basis[0]:
-        findings.add("core_status_assumed", "warning", "核心认定依据为沿用的名录期次：" + "；".join(assumed))
+    core_hits = [t for t in tiers if t.list_id in policy.core_lists and t.member]
+    if level.level == "core" and core_hits and all(t.assumed for t in core_hits):
+        reasons = "；".join(f"{t.title}：{t.reason}" for t in core_hits)
+        findings.add("core_status_assumed", "warning", "核心认定仅依据沿用的名录期次：" + reasons)
 
 
 def _authority_rule(

@@ -205,6 +205,14 @@ CASES: list[tuple[str, dict[str, Any], float, bool, str | None, dict[str, str]]]
         {},
     ),
     (
+        "core in 2023 only through CSSCI 2021-2022 carried forward (no 2023-2024 list)",
+        {"journal": "新疆社会科学", "issn": "1009-5330", "year": 2023},
+        0.05,
+        False,
+        "core",
+        {"core_status_assumed": "warning", "published_after_cutoff": "reject"},
+    ),
+    (
         "journal not in the catalogue at all",
         {"journal": "环球学术前沿研究", "year": 2019},
         0.05,
