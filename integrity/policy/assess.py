@@ -22,6 +22,7 @@ from integrity.catalogue.identifiers import (
     to_simplified,
 )
 from integrity.catalogue.store import EXCLUDED_LABELS, LevelAssessment
+from integrity.errors import PolicyError
 from integrity.models import ExtractedDocument, Finding, PaperClaims, Severity, SimilarityReport
 from integrity.policy.model import LEVEL_RANK, LEVEL_ZH, METRIC_ZH, Policy
 
@@ -143,9 +144,20 @@ def assess(
     name = inputs.take("journal", claims.journal, doc)
     issn = inputs.take("issn", claims.issn, doc)
     cn = inputs.take("cn", claims.cn, doc)
+    if claims.claimed_level is not None and claims.claimed_level not in LEVEL_RANK:
+        raise PolicyError(
+            f"申报级别“{claims.claimed_level}”无效，应为 core（核心期刊）或 provincial（省级期刊）",
+            code="invalid_claimed_level",
+        )
     published_on = _to_date(claims.published_on)
     inputs.values["published_on"] = published_on.isoformat() if published_on else None
     inputs.sources["published_on"] = "claims" if published_on else None
+    if claims.published_on and published_on is None:
+        findings.add(
+            "published_on_invalid",
+            "warning",
+            f"发表日期“{claims.published_on}”不是有效日期（应为 YYYY-MM-DD），已忽略",
+        )
     year = _to_year(inputs.take("year", claims.year, doc))
     if year is None and published_on is not None:
         year = published_on.year

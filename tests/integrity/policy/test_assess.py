@@ -486,3 +486,12 @@ def test_electronic_journal_under_a_policy_that_accepts_them(
     out = run(catalogue, qinghai, 0.05, journal="中华临床医师杂志(电子版)", year=2019)
     assert "electronic_journal" not in codes(out)
     assert out["verdict"]["recognised_level"] is not None
+
+
+def test_bad_claims(catalogue: Catalogue, gansu: Policy) -> None:
+    from integrity.errors import PolicyError
+
+    with pytest.raises(PolicyError, match="申报级别"):
+        run(catalogue, gansu, 0.05, journal="海洋石油", year=2019, claimed_level="national")
+    out = run(catalogue, gansu, 0.05, journal="海洋石油", year=2019, published_on="2019-13-45")
+    assert codes(out)["published_on_invalid"] == "warning"
