@@ -96,6 +96,16 @@ class Settings(BaseSettings):
             self.database_url = f"sqlite:///{(self.data_dir / 'integrity.db').resolve()}"
         return self
 
+    @model_validator(mode="after")
+    def _visibility_exceeds_time_limit(self) -> Settings:
+        # Redis redelivers unacknowledged tasks after the visibility timeout: it must outlast any task.
+        if self.celery_visibility_timeout_s <= self.task_time_limit_s:
+            raise ValueError(
+                "INTEGRITY_CELERY_VISIBILITY_TIMEOUT_S must be greater than INTEGRITY_TASK_TIME_LIMIT_S "
+                f"({self.celery_visibility_timeout_s} <= {self.task_time_limit_s})"
+            )
+        return self
+
     @property
     def db_url(self) -> str:
         assert self.database_url is not None

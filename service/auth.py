@@ -171,7 +171,7 @@ def require_key(role: Role = "unit") -> Callable[[Request], Principal]:
     def dependency(request: Request) -> Principal:
         state = request.app.state
         principal = authenticate(state.db, request.headers.get("authorization"))
-        state.rate_limiter.hit(principal.key_id)
+        state.rate_limiter.hit(principal.key_id, principal.tenant)
         if not principal.can(role):
             raise Forbidden(
                 f"权限不足：此操作需要 {role} 及以上角色，当前密钥角色为 {principal.role}",

@@ -1,7 +1,7 @@
 """Per-key rate limit (``settings.rate_limit_per_minute``), answered with 429.
 
-In-process memory for the embedded server; Redis (one counter per key and minute, tenant-agnostic key
-ids are random) when the API runs as several processes next to Celery workers.
+In-process memory for the embedded server; Redis (one counter per key and minute under
+``<prefix>:<tenant>:ratelimit:``) when the API runs as several processes next to Celery workers.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ class RateLimited(IntegrityError):
 
 
 class RateLimiter(Protocol):
-    def hit(self, key_id: str) -> None: ...
+    def hit(self, key_id: str, tenant: str = "") -> None: ...
 
 
 def _limited(limit: int, retry_after: float) -> RateLimited:
@@ -39,7 +39,7 @@ class MemoryRateLimiter:
         self._hits: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
-    def hit(self, key_id: str) -> None:
+    def hit(self, key_id: str, tenant: str = "") -> None:
         now = time.monotonic()
         with self._lock:
             q = self._hits.setdefault(key_id, deque())
@@ -60,10 +60,10 @@ class RedisRateLimiter:
         self.prefix = prefix
         self.client = redis.Redis.from_url(redis_url)
 
-    def hit(self, key_id: str) -> None:
+    def hit(self, key_id: str, tenant: str = "") -> None:
         now = time.time()
         window = int(now // 60)
-        key = f"{self.prefix}:ratelimit:{key_id}:{window}"
+        key = f"{self.prefix}:{tenant or '_'}:ratelimit:{key_id}:{window}"
         pipe = self.client.pipeline()
         pipe.incr(key)
         pipe.expire(key, 120)

@@ -13,17 +13,11 @@ from __future__ import annotations
 
 from celery import Celery
 
-from integrity.errors import IntegrityError
 from integrity.settings import Settings, get_settings
 
 
 def make_celery(settings: Settings) -> Celery:
-    if settings.celery_visibility_timeout_s <= settings.task_time_limit_s:
-        raise IntegrityError(
-            "配置错误：INTEGRITY_CELERY_VISIBILITY_TIMEOUT_S 必须大于 INTEGRITY_TASK_TIME_LIMIT_S，"
-            f"当前为 {settings.celery_visibility_timeout_s} ≤ {settings.task_time_limit_s}",
-            code="invalid_settings",
-        )
+    # settings guarantee celery_visibility_timeout_s > task_time_limit_s (see integrity.settings)
     app = Celery("integrity", broker=settings.broker_url, include=["workers.tasks"])
     app.conf.update(
         task_serializer="json",
