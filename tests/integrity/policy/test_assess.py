@@ -8,6 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as settings_
+from hypothesis import strategies as st
 
 from integrity.catalogue import Catalogue
 from integrity.catalogue.importer import import_list
@@ -495,3 +498,15 @@ def test_bad_claims(catalogue: Catalogue, gansu: Policy) -> None:
         run(catalogue, gansu, 0.05, journal="海洋石油", year=2019, claimed_level="national")
     out = run(catalogue, gansu, 0.05, journal="海洋石油", year=2019, published_on="2019-13-45")
     assert codes(out)["published_on_invalid"] == "warning"
+
+
+@settings_(max_examples=60, deadline=None)
+@given(st.floats(min_value=0.0, max_value=1.0, allow_nan=False))
+def test_core_paper_threshold_property(ratio: float) -> None:
+    catalogue = Catalogue.open(Settings().catalogue_path)
+    gansu = load_policy(None, Settings())
+    out = run(catalogue, gansu, ratio, journal="原子与分子物理学报", year=2019, claimed_level="core")
+    verdict = out["verdict"]
+    assert verdict["accepted"] is (ratio <= 0.15)
+    expected = "core" if ratio <= 0.15 else "provincial" if ratio <= 0.25 else None
+    assert verdict["recognised_level"] == expected
