@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import json
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 import typer
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     json = "json"
     text = "text"
 
 
-class Level(str, Enum):
+class Level(StrEnum):
     core = "core"
     provincial = "provincial"
 
@@ -36,6 +36,9 @@ def check(
     issn: str | None = typer.Option(None, "--issn"),
     cn: str | None = typer.Option(None, "--cn"),
     year: int | None = typer.Option(None, "--year", help="发表年份"),
+    issue: str | None = typer.Option(None, "--issue", help="期次（如 2021年第3期、增刊1）"),
+    published_on: str | None = typer.Option(None, "--published-on", help="发表日期 YYYY-MM-DD"),
+    title_grade: str | None = typer.Option(None, "--title-grade", help="申报职称等级：正高/副高/中级"),
     no_verdict: bool = typer.Option(False, "--no-verdict", help="只计算复制比，不做期刊与政策判定"),
 ) -> None:
     """检测一篇论文：文字复制比、来源与片段，以及期刊与政策判定。"""
@@ -53,6 +56,9 @@ def check(
             issn=issn,
             cn=cn,
             year=year,
+            issue=issue,
+            published_on=published_on,
+            title_grade=title_grade,
         ),
         policy_id=policy,
         verdict=not no_verdict,
