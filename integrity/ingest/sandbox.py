@@ -27,6 +27,18 @@ if TYPE_CHECKING:
     from integrity.settings import Settings
 
 _PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent.parent)
+_CHILD_SETTINGS = {
+    "max_pages",
+    "parse_memory_mb",
+    "max_unzipped_bytes",
+    "ocr_enabled",
+    "ocr_languages",
+    "ocr_dpi",
+    "ocr_min_confidence",
+    "expect_chinese",
+    "min_cjk_ratio",
+}
+_CHILD_ENV = {"PATH", "LANG", "LANGUAGE", "TESSDATA_PREFIX", "SYSTEMROOT", "VIRTUAL_ENV"}
 
 
 def document_to_json(doc: ExtractedDocument) -> dict[str, Any]:
@@ -99,14 +111,16 @@ def _run_child(
             "engine": engine,
             "ocr": ocr,
             "settings": {
-                **settings.model_dump(mode="json", exclude={"admin_api_key", "report_signing_key"}),
+                **settings.model_dump(mode="json", include=_CHILD_SETTINGS),
                 "parse_timeout_s": timeout,  # the child's CPU limit follows the pass it runs
             },
         }
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH")) if p)
+        # the child sees no credentials: only the ingest settings above and a minimal environment
+        env = {k: v for k, v in os.environ.items() if k in _CHILD_ENV or k.startswith("LC_")}
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_ROOT, os.environ.get("PYTHONPATH")) if p)
         env["OMP_THREAD_LIMIT"] = "1"
         env["TMPDIR"] = tmp
+        env["HOME"] = tmp
         proc = subprocess.Popen(
             [sys.executable, "-m", "integrity.ingest.worker"],
             stdin=subprocess.PIPE,

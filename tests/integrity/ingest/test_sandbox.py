@@ -109,3 +109,36 @@ def test_cli_extract_unsupported_doc(tmp_path: Path) -> None:
     doc.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 1000)
     p = _cli(str(doc))
     assert p.returncode == 2 and "DOCX 或 PDF" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_child_gets_no_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    import json as _json
+
+    from integrity.ingest import sandbox
+
+    captured: dict[str, object] = {}
+    real_popen = sandbox.subprocess.Popen
+
+    def spy(*args: object, **kwargs: object) -> object:
+        captured["env"] = kwargs.get("env")
+        proc = real_popen(*args, **kwargs)  # type: ignore[call-overload]
+        real_communicate = proc.communicate
+
+        def communicate(input: bytes | None = None, timeout: float | None = None) -> tuple[bytes, bytes]:
+            captured["request"] = _json.loads(input or b"{}")
+            return real_communicate(input, timeout=timeout)
+
+        proc.communicate = communicate
+        return proc
+
+    monkeypatch.setenv("INTEGRITY_ADMIN_API_KEY", "secret-key")
+    monkeypatch.setattr(sandbox.subprocess, "Popen", spy)
+    with pytest.raises(InputError):
+        extract_bytes(
+            raw_pdf([b"q Q\n"]), "x.pdf", Settings(ocr_enabled=False, database_url="postgresql://u:pw@h/db")
+        )
+    env = captured["env"]
+    assert isinstance(env, dict) and "INTEGRITY_ADMIN_API_KEY" not in env
+    request = captured["request"]
+    assert isinstance(request, dict)
+    assert "database_url" not in request["settings"] and "pw@" not in _json.dumps(request)
