@@ -4,8 +4,8 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SHARED ?= ../shared
-BENCH_FLOOR_PLAGDET ?= 0.80
-BENCH_MAX_MAE ?= 0.03
+BENCH_FLOOR_PLAGDET ?= 0.93
+BENCH_MAX_MAE ?= 0.01
 # Debian packages the project needs: OCR (tesseract + Chinese), PDF tools and CJK fonts for reports and
 # test documents, Chromium for browser tests, docker-compose to validate docker-compose.yml.
 DEB_PACKAGES := tesseract-ocr tesseract-ocr-chi-sim poppler-utils fonts-noto-cjk chromium chromium-driver \
