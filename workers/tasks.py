@@ -32,10 +32,13 @@ def database() -> Database:
 
 @worker_process_init.connect
 def _warm_child(**_: Any) -> None:
-    """Prefork children: warm up after the fork (no SQLite handle is shared across processes)."""
+    """Prefork children: warm up after the fork (no SQLite handle is shared across processes), in a
+    thread so the child reports ready at once (Celery kills children that take too long to start)."""
+    import threading
+
     from service.jobs import warm_up
 
-    warm_up(get_settings())
+    threading.Thread(target=warm_up, args=(get_settings(),), name="integrity-warm-up", daemon=True).start()
 
 
 @worker_ready.connect

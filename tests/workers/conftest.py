@@ -21,6 +21,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 @dataclass
 class ScaleOut:
+    worker: subprocess.Popen[bytes]
     env: dict[str, str]
     schema: str
     queue: str
@@ -36,11 +37,16 @@ def with_search_path(url: str, schema: str) -> str:
 
 @pytest.fixture(scope="module")
 def scaleout(
-    tmp_path_factory: pytest.TempPathFactory, redis_url: str, postgres_url: str
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    redis_url: str,
+    postgres_url: str,
 ) -> Iterator[ScaleOut]:
+    """One worker per test module; a module may set ``WORKER_POOL = "prefork"`` (default solo)."""
     import redis
     from sqlalchemy import create_engine, text
 
+    pool = getattr(request.module, "WORKER_POOL", "solo")
     uid = uuid.uuid4().hex[:10]
     schema, queue, prefix = f"it_{uid}", f"integrity-test-{uid}", f"ittest{uid}"
     engine = create_engine(postgres_url)
@@ -60,6 +66,7 @@ def scaleout(
         "INTEGRITY_ADMIN_TENANT": "root",
         "INTEGRITY_WEBHOOK_ALLOW_PRIVATE": "true",
         "INTEGRITY_WEBHOOK_BACKOFF_S": "0.2",
+        "INTEGRITY_RATE_LIMIT_PER_MINUTE": "100000",
     }
     worker_log = data_dir / "worker.log"
     # migrate first so the worker and the API start on the same schema
@@ -80,7 +87,9 @@ def scaleout(
         "-Q",
         queue,
         "-P",
-        "solo",
+        pool,
+        "-c",
+        "2",
         "--without-gossip",
         "--without-mingle",
         "--without-heartbeat",
@@ -98,7 +107,7 @@ def scaleout(
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError("celery worker did not start: " + worker_log.read_text(errors="replace"))
             time.sleep(0.2)
-        yield ScaleOut(env, schema, queue, prefix, data_dir / "data", worker_log)
+        yield ScaleOut(proc, env, schema, queue, prefix, data_dir / "data", worker_log)
     finally:
         proc.terminate()
         try:
