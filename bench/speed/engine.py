@@ -284,3 +284,56 @@ def measure_checks(
 def write_json(path: Path, data: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+def measure_redis_index(
+    params: SynthParams, n_docs: int, data_dir: Path, redis_url: str, sample: int = 3000
+) -> dict[str, Any]:
+    """Memory of the scale-out LSH index: ``n_docs`` documents into a throwaway corpus whose band sets
+    live in Redis under a unique key prefix; ``MEMORY USAGE`` of a random sample of its keys, scaled to
+    all keys. The keys and the corpus directory are deleted afterwards."""
+    import random
+    import shutil
+    import tempfile
+    import uuid
+
+    import redis
+
+    from integrity.corpus import Corpus
+    from integrity.settings import Settings
+
+    prefix = f"bench-speed-{uuid.uuid4().hex[:10]}"
+    settings = Settings(data_dir=data_dir, lsh_backend="redis", redis_url=redis_url, redis_key_prefix=prefix)
+    r = redis.Redis.from_url(redis_url)
+    tmp = Path(tempfile.mkdtemp(prefix="bench-speed-redis-"))
+    pool = SentencePool(params)
+    try:
+        with Corpus.open(tmp / "corpus", settings, create=True) as corpus:
+            for start in range(0, n_docs, 500):
+                corpus.add(list(_records(pool.docs(start, min(n_docs, start + 500)))))
+        keys = [k for k in r.scan_iter(match=f"{prefix}:*", count=5000)]
+        picked = random.Random(1).sample(keys, min(sample, len(keys)))
+        pipe = r.pipeline(transaction=False)
+        for k in picked:
+            pipe.memory_usage(k, samples=0)
+        sizes = [int(x or 0) for x in pipe.execute()]
+        total = sum(sizes) / max(1, len(sizes)) * len(keys)
+        members = sum(int(r.scard(k)) for k in picked) / max(1, len(picked)) * len(keys)
+        return {
+            "docs": n_docs,
+            "keys": len(keys),
+            "members_estimate": round(members),
+            "bytes_per_key": round(sum(sizes) / max(1, len(sizes)), 1),
+            "bytes_per_doc": round(total / max(1, n_docs), 1),
+            "sampled_keys": len(picked),
+        }
+    finally:
+        batch: list[Any] = []
+        for k in r.scan_iter(match=f"{prefix}:*", count=5000):
+            batch.append(k)
+            if len(batch) >= 5000:
+                r.delete(*batch)
+                batch = []
+        if batch:
+            r.delete(*batch)
+        shutil.rmtree(tmp, ignore_errors=True)
