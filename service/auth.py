@@ -14,9 +14,10 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from fastapi import Request
+from fastapi import Depends, Request
+from fastapi.security import HTTPBearer
 from sqlalchemy import select
 
 from integrity.errors import IntegrityError
@@ -165,10 +166,14 @@ def authenticate(db: Database, authorization: str | None) -> Principal:
     )
 
 
+# Declares the bearer scheme in OpenAPI (the "Authorize" button in /docs); checking is done below.
+_bearer = HTTPBearer(auto_error=False, description="API 密钥：Authorization: Bearer <密钥>")
+
+
 def require_key(role: Role = "unit") -> Callable[[Request], Principal]:
     """FastAPI dependency: authenticate the bearer key, check its role and the per-key rate limit."""
 
-    def dependency(request: Request) -> Principal:
+    def dependency(request: Request, _: Any = Depends(_bearer)) -> Principal:
         state = request.app.state
         principal = authenticate(state.db, request.headers.get("authorization"))
         state.rate_limiter.hit(principal.key_id, principal.tenant)

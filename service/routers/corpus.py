@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, File, Form, UploadFile
 
 from service import audit
 from service.auth import NotFound, Principal, require_key
 from service.check_job import open_corpus
 from service.deps import get_db, get_settings, jsonable
-from service.schemas import CorpusAddIn
+from service.schemas import CorpusAddIn, CorpusDocumentIn
+from service.uploads import save_limited, sniff_type
 
 router = APIRouter(prefix="/v1/corpus", tags=["corpus"])
 
@@ -53,6 +57,63 @@ def add_documents(
     )
     out = jsonable(outcome)
     return {"added": len(ids), "ids": ids, **({"outcome": out} if isinstance(out, dict) else {})}
+
+
+@router.post("/files", status_code=201, summary="上传一篇文献（PDF、DOCX、TXT）加入本租户比对库")
+def add_file(
+    file: Annotated[UploadFile, File(description="已发表文献：PDF、DOCX 或 TXT")],
+    doc_id: Annotated[str, Form(alias="id", description="文献 ID（同 ID 覆盖）")],
+    title: Annotated[str | None, Form(description="标题，缺省用提取到的标题")] = None,
+    authors: Annotated[str | None, Form(description="作者，逗号或分号分隔")] = None,
+    year: Annotated[int | None, Form(ge=1900, le=2100)] = None,
+    principal: Principal = Depends(require_key("reviewer")),
+    settings: Any = Depends(get_settings),
+    db: Any = Depends(get_db),
+) -> dict[str, Any]:
+    """The file is parsed like a checked paper (sandboxed subprocess, same limits) and discarded."""
+    from integrity.corpus import CorpusRecord
+    from integrity.ingest import extract
+
+    tmp_dir = Path(tempfile.mkdtemp(prefix="corpus-", dir=_incoming(settings)))
+    try:
+        path = tmp_dir / "upload"
+        _, sha = save_limited(file.file, path, settings.max_upload_bytes)
+        sniff_type(path)
+        doc = extract(path, settings)
+    finally:
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+    names = [
+        a.strip() for a in (authors or "").replace("；", ";").replace("，", ",").replace(";", ",").split(",")
+    ]
+    meta = CorpusDocumentIn(
+        id=doc_id,
+        title=title or str(doc.metadata.value("title") or file.filename or doc_id),
+        text=doc.text,
+        authors=[a for a in names if a] or list(doc.metadata.value("authors") or []),
+        year=year or doc.metadata.value("year"),
+    )
+    with open_corpus(settings, principal.tenant) as corpus:
+        corpus.add(
+            [CorpusRecord(id=meta.id, title=meta.title, text=meta.text, authors=meta.authors, year=meta.year)]
+        )
+    audit.record(
+        db,
+        tenant=principal.tenant,
+        key_id=principal.key_id,
+        role=principal.role,
+        action="corpus.add",
+        object_type="corpus_document",
+        object_id=meta.id,
+        file_sha256=sha,
+        detail={"ids": [meta.id], "count": 1, "file_name": file.filename, "file_type": doc.file_type},
+    )
+    return {"id": meta.id, "title": meta.title, "chars": len(meta.text), "file_type": doc.file_type}
+
+
+def _incoming(settings: Any) -> Path:
+    path = Path(settings.data_dir).resolve() / "uploads" / ".incoming"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 @router.get("/documents", summary="列出本租户比对库文献")

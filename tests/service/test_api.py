@@ -333,3 +333,35 @@ def test_oversized_json_body_is_refused(tmp_path: Path) -> None:
         big = {"documents": [{"id": "d", "text": "字" * 600_000}]}
         r = client.post("/v1/corpus/documents", json=big, headers=h)
         assert r.status_code == 413 and r.json()["error"]["detail"]["max_upload_bytes"] == 1024
+
+
+def test_corpus_file_upload(client: TestClient, shared_dir: Path) -> None:
+    docs = abstracts(shared_dir, 1, skip=220)
+    h = auth(new_key(client, "reviewer", "alpha")["key"])
+    r = client.post(
+        "/v1/corpus/files",
+        files={"file": ("published.txt", docs[0]["text"].encode("gb18030"))},
+        data={"id": "pub-1", "title": "已发表论文", "authors": "张三，李四", "year": "2020"},
+        headers=h,
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["chars"] == len(docs[0]["text"])
+    (item,) = client.get("/v1/corpus/documents", headers=h).json()["items"]
+    assert item == {
+        "id": "pub-1",
+        "title": "已发表论文",
+        "chars": len(docs[0]["text"]),
+        "authors": ["张三", "李四"],
+        "year": 2020,
+    }
+    # the same checks as for papers: content sniffing, and nothing added on refusal
+    r = client.post(
+        "/v1/corpus/files", files={"file": ("x.txt", b"\x00\x01\x02" * 100)}, data={"id": "bad"}, headers=h
+    )
+    assert r.status_code == 415
+    unit = auth(new_key(client, "unit", "alpha")["key"])
+    r = client.post(
+        "/v1/corpus/files", files={"file": ("x.txt", "正文".encode())}, data={"id": "u"}, headers=unit
+    )
+    assert r.status_code == 403
+    assert len(client.get("/v1/corpus/documents", headers=h).json()["items"]) == 1
