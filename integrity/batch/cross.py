@@ -36,6 +36,7 @@ class CrossChecker:
         self._tmp: Path | None = None
         self._corpus: Any = None
         self._spans: dict[str, tuple[int, int] | None] = {}
+        self._covered: dict[str, list[tuple[int, int]]] = {}  # spans explained by the reference corpus
 
     def __enter__(self) -> CrossChecker:
         from integrity.corpus import Corpus
@@ -52,8 +53,14 @@ class CrossChecker:
         if self._tmp is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)
 
-    def add(self, outcome: PaperOutcome, doc: ExtractedDocument) -> None:
-        """Add one checked paper (its text is kept in the temp corpus, not in memory)."""
+    def add(
+        self, outcome: PaperOutcome, doc: ExtractedDocument, corpus_spans: list[tuple[int, int]] | None = None
+    ) -> None:
+        """Add one checked paper (its text is kept in the temp corpus, not in memory).
+
+        ``corpus_spans`` are the paper's passages copied from the reference corpus: two papers that only
+        share such text both copied a common source (``shared_source``), they did not copy each other.
+        """
         from integrity.corpus import CorpusRecord
 
         if not doc.text.strip():
@@ -64,6 +71,7 @@ class CrossChecker:
         )
         self._corpus.add([record])
         self._spans[row.key] = doc.references_span
+        self._covered[row.key] = sorted(corpus_spans or [])
 
     def run(
         self, outcomes: list[PaperOutcome], progress: Callable[[int], None] | None = None
@@ -100,11 +108,19 @@ class CrossChecker:
                         sim = compare_document(doc, self._corpus, CheckOptions(include_text=False))
                     except IntegrityError:  # e.g. nothing left to compare against
                         continue
+                    covered = self._covered.get(record.id, [])
                     for src in sim.sources:
                         other = by_key.get(src.doc_id)
                         if other is None or other.row.applicant == applicant or src.ratio < self.min_ratio:
                             continue
-                        self._flag(flags, "mutual_copy", o, other, src.ratio, f"文字重复 {src.ratio:.1%}")
+                        spans = [(p.start, p.end) for p in src.passages]
+                        total = sum(e - b for b, e in spans)
+                        own = _uncovered(spans, covered)
+                        exclusive = src.ratio * own / total if total else 0.0
+                        if exclusive < self.min_ratio:
+                            continue  # only text both took from the corpus: reported as shared_source
+                        detail = f"文字重复 {src.ratio:.1%}，其中比对库未收录部分 {exclusive:.1%}"
+                        self._flag(flags, "mutual_copy", o, other, exclusive, detail)
             finally:
                 if records:
                     self._corpus.add(records)
@@ -157,3 +173,12 @@ class CrossChecker:
 
 _RANK = {"same_file": 0, "mutual_copy": 1, "shared_source": 2}
 _LABEL = {"same_file": "相同文件", "mutual_copy": "互相复制", "shared_source": "共同来源"}
+
+
+def _uncovered(spans: list[tuple[int, int]], covered: list[tuple[int, int]]) -> int:
+    """Characters of ``spans`` outside every ``covered`` span."""
+    total = 0
+    for start, end in spans:
+        inside = sum(max(0, min(end, ce) - max(start, cs)) for cs, ce in covered)
+        total += max(0, (end - start) - inside)
+    return total

@@ -226,7 +226,7 @@ def _run(
                 outcome = summarise(row, result)
                 outcome.file_path = str(path)
                 outcomes.append(outcome)
-                cross.add(outcome, doc)
+                cross.add(outcome, doc, _corpus_spans(result))
                 if on_result is not None:
                     on_result(outcome, result)
             _tick(progress, i, steps, "检测论文")
@@ -319,3 +319,20 @@ def _locate(folder: Path, files: dict[str, list[Path]], file_name: str) -> Path 
         path = by_name[0]
     resolved = path.resolve()
     return resolved if resolved.is_relative_to(folder) else None
+
+
+def _corpus_spans(result: dict[str, Any]) -> list[tuple[int, int]]:
+    """Merged spans of the paper copied from the reference corpus (own papers excluded)."""
+    spans = sorted(
+        (int(p["start"]), int(p["end"]))
+        for s in (result.get("similarity") or {}).get("sources") or []
+        if not s.get("is_self")
+        for p in s.get("passages") or []
+    )
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged

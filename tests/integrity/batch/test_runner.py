@@ -42,6 +42,11 @@ def world(tmp_path_factory: pytest.TempPathFactory, shared_dir: Path) -> dict[st
     (papers / "ww.txt").write_text(f"{ORIGINAL}\n{recs[37]['text']}", encoding="utf-8")
     (papers / "zl.txt").write_bytes((papers / "ww.txt").read_bytes())  # identical file, other applicant
     (papers / "bad.txt").write_bytes(b"")
+    # 吴十 and 郑十一 both copy corpus source 1 but not each other: a shared source, not collusion.
+    wu = "本研究调查了山区小学留守儿童的阅读习惯，发现家庭藏书数量与阅读时间显著相关，并提出图书漂流方案。"
+    zheng = "本文分析了城市轨道交通站点周边土地利用变化，基于遥感影像测算了十年间建设用地扩张的速度与方向。"
+    (papers / "wu.txt").write_text(f"{recs[1]['text']}\n{wu * 2}", encoding="utf-8")
+    (papers / "zheng.txt").write_text(f"{recs[1]['text']}\n{zheng * 2}", encoding="utf-8")
     manifest = (
         "申报人,单位,论文题目,期刊,年份,申报级别,文件名\n"
         "张三,医院,论文甲,期刊A,2021,核心,zs.txt\n"
@@ -51,6 +56,8 @@ def world(tmp_path_factory: pytest.TempPathFactory, shared_dir: Path) -> dict[st
         "钱七,医院,论文戊,期刊E,2021,省级,missing.txt\n"
         "孙八,医院,论文己,期刊F,2021,省级,bad.txt\n"
         "周九,医院,论文庚,期刊G,20xx,省级,ww2.txt\n"
+        "吴十,学校,论文辛,期刊H,2021,省级,wu.txt\n"
+        "郑十一,学校,论文壬,期刊I,2021,省级,zheng.txt\n"
     )
     (tmp / "manifest.csv").write_text(manifest, encoding="utf-8")
     rows, errors = parse_manifest(manifest.encode(), "manifest.csv", settings)
@@ -74,8 +81,8 @@ def test_rows_are_checked_and_errors_are_per_row(world: dict[str, object]) -> No
     assert by_row[6].status == "error" and by_row[6].error_code == "file_missing"
     assert by_row[7].status == "error" and by_row[7].error_code == "empty_file"
     assert [(e.row, e.code) for e in result.manifest_errors] == [(8, "bad_year")]
-    assert result.counts()["rows"] == 7 and result.counts()["errors"] == 3
-    assert len(world["stored"]) == 4  # type: ignore[arg-type]
+    assert result.counts()["rows"] == 9 and result.counts()["errors"] == 3
+    assert len(world["stored"]) == 6  # type: ignore[arg-type]
     ticks = world["ticks"]
     assert ticks[-1][0] == ticks[-1][1]  # type: ignore[index]
 
@@ -87,6 +94,7 @@ def test_cross_applicant_flags(world: dict[str, object]) -> None:
     assert ("same_file", 4, 5) in kinds
     assert ("mutual_copy", 2, 3) in kinds  # 李四 copies 张三's paper
     assert ("shared_source", 2, 3) in kinds  # both copy csl source 0
+    assert ("shared_source", 9, 10) in kinds and ("mutual_copy", 9, 10) not in kinds
     assert not any(f.applicant_a == f.applicant_b for f in result.cross_flags)
     zs = next(o for o in result.outcomes if o.row.row == 2)
     assert any("李四" in line for line in zs.cross_flags)
@@ -105,7 +113,7 @@ def test_summary_workbook(world: dict[str, object]) -> None:
     header = [c.value for c in ws[1]]
     assert header[:3] == ["行号", "申报人", "单位"] and "总文字复制比" in header
     rows = {r[0]: r for r in ws.iter_rows(min_row=2, values_only=True)}
-    assert sorted(rows) == [2, 3, 4, 5, 6, 7, 8]
+    assert sorted(rows) == [2, 3, 4, 5, 6, 7, 8, 9, 10]
     ratio_col = header.index("总文字复制比")
     assert (
         isinstance(rows[2][ratio_col], float) and ws.cell(row=2, column=ratio_col + 1).number_format == "0.0%"
