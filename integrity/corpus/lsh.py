@@ -28,16 +28,20 @@ class SqliteLsh:
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
+        self._pending: dict[int, np.ndarray] = {}
         conn.execute(
             "CREATE TABLE IF NOT EXISTS lsh (h INTEGER NOT NULL, doc INTEGER NOT NULL, PRIMARY KEY (h, doc))"
             " WITHOUT ROWID"
         )
 
     def add(self, rowid: int, doc_id: str, hashes: np.ndarray) -> None:
-        vals = [(int(h), rowid) for h in np.unique(hashes)]
-        self.conn.executemany("INSERT OR IGNORE INTO lsh (h, doc) VALUES (?, ?)", vals)
+        """Buffered until ``flush`` (inside the same transaction): rows inserted in key order touch each
+        B-tree page once per batch instead of once per row, which keeps large imports fast."""
+        self._pending[rowid] = np.unique(hashes)
 
     def remove(self, rowid: int, doc_id: str, hashes: np.ndarray) -> None:
+        if self._pending.pop(rowid, None) is not None:
+            return
         vals = [(int(h), rowid) for h in np.unique(hashes)]
         self.conn.executemany("DELETE FROM lsh WHERE h = ? AND doc = ?", vals)
 
@@ -58,10 +62,19 @@ class SqliteLsh:
         self.conn.execute("DELETE FROM lsh")
 
     def flush(self) -> None:
-        """Nothing buffered: rows are written inside the open transaction."""
+        """Write the buffered rows in (hash, doc) order; called inside the open transaction."""
+        if not self._pending:
+            return
+        docs = np.concatenate([np.full(len(h), r, dtype=np.int64) for r, h in self._pending.items()])
+        hashes = np.concatenate(list(self._pending.values()))
+        self._pending = {}
+        order = np.lexsort((docs, hashes))
+        rows = zip(hashes[order].tolist(), docs[order].tolist(), strict=True)
+        self.conn.executemany("INSERT OR IGNORE INTO lsh (h, doc) VALUES (?, ?)", rows)
 
     def rollback(self) -> None:
-        """Nothing to undo here: the SQLite transaction rollback covers the band rows."""
+        """The SQLite transaction rollback covers written rows; drop the buffered ones."""
+        self._pending = {}
 
     def commit(self) -> None:
         """Nothing to do: committed with the SQLite transaction."""

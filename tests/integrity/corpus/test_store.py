@@ -120,3 +120,15 @@ def test_signatures_identical_to_datasketch() -> None:
         m = MinHash(num_perm=64, seed=1, hashfunc=lambda x: x)
         m.update_batch([int(v) for v in hv[s : e - 2]])
         assert np.array_equal(m.hashvalues, row)
+
+
+def test_same_id_twice_in_one_import_keeps_last(tmp_path: Path, records: list[CorpusRecord]) -> None:
+    with Corpus.open(tmp_path / "c", _settings(tmp_path), create=True) as c:
+        first = CorpusRecord("x", "first", records[0].text, [], None)
+        second = CorpusRecord("x", "second", records[1].text, [], None)
+        assert c.add([first, records[2], second]) == 3
+        assert len(c) == 2
+        got = c.get("x")
+        assert got is not None and got.title == "second"
+        rowids = {r[0] for r in c.conn.execute("SELECT rowid FROM docs")}
+        assert {r[0] for r in c.conn.execute("SELECT DISTINCT doc FROM lsh")} == rowids
