@@ -367,7 +367,15 @@ def _journal_rows(journal: Any) -> list[tuple[str, str]]:
     return rows
 
 
-_MATCHED_BY = {"name": "刊名", "issn": "ISSN", "cn": "CN", "former_name": "曾用刊名", "fuzzy": "相近刊名"}
+_MATCHED_BY = {
+    "name": "刊名",
+    "issn": "ISSN",
+    "cn": "CN",
+    "former_name": "曾用刊名",
+    "alias": "刊名别称",
+    "name_without_qualifier": "刊名（不含版别）",
+    "fuzzy_name": "相近刊名",
+}
 _STATUS = {"active": "正常出版", "ceased": "已停刊", "merged": "已合并"}
 
 
