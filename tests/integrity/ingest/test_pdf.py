@@ -148,3 +148,23 @@ def test_superscript_citations_stay_in_their_sentence(
     doc = extract(pdf, settings)
     assert doc.text.count("\n") == 0  # one paragraph: the marks did not split it into lines
     assert "骨干[1]，准确的客流预测" in doc.text and "重要意义[2]。传统" in doc.text
+
+
+@pytest.mark.browser
+def test_chromium_printed_two_column_paper(tmp_path: Path, settings: Settings) -> None:
+    """Another producer (Skia, Type 3 glyphs) with a centred title crossing the column gutter."""
+    import shutil
+
+    from tests.conftest import require
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    require(chromium is not None, "Debian chromium")
+    assert chromium is not None
+    paragraphs = (paper.PARAGRAPHS + paper.LEFT + paper.RIGHT) * 3
+    pdf = docs.make_chromium_pdf(tmp_path / "chrome.pdf", chromium, paper.TITLE, paragraphs)
+    doc = extract(pdf, settings)
+    flat = _squash(doc.text)
+    assert flat.startswith(paper.TITLE)
+    for para in paragraphs:  # every paragraph whole: columns read one after the other
+        assert _squash(para) in flat
+    assert (doc.pages or 0) >= 2 and any("双栏" in w for w in doc.warnings)
