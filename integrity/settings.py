@@ -71,7 +71,7 @@ class Settings(BaseSettings):
     report_signing_key: SecretStr | None = None
     public_base_url: str = "http://127.0.0.1:8000"
     webhook_allow_private: bool = Field(
-        default=False, description="Allow callback URLs on loopback/private addresses (tests, closed networks)"
+        default=False, description="Allow callback URLs on loopback/private addresses (tests, closed nets)"
     )
     webhook_timeout_s: float = Field(default=10.0, gt=0)
     webhook_backoff_s: float = Field(default=2.0, gt=0, description="First retry delay; doubles per attempt")
