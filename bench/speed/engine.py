@@ -40,14 +40,30 @@ def peak_rss_kib() -> int:
     return 0
 
 
-def pin_one_core() -> int | None:
-    """Pin this process to one CPU (the last one, away from most system work)."""
+def _current_cpu() -> int | None:
+    """The CPU this process last ran on (/proc/self/stat field 39)."""
+    try:
+        stat = Path("/proc/self/stat").read_text()
+        return int(stat.rsplit(")", 1)[1].split()[36])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def single_thread() -> None:
     for k, v in SINGLE_THREAD_ENV.items():
         os.environ.setdefault(k, v)
+
+
+def pin_one_core() -> int | None:
+    """Pin this process to one CPU: the one the scheduler already put it on. Not a fixed CPU: several
+    benchmark processes on a shared host would otherwise all queue on the same core."""
+    single_thread()
     try:
-        cpus = sorted(os.sched_getaffinity(0))
-        os.sched_setaffinity(0, {cpus[-1]})
-        return cpus[-1]
+        allowed = sorted(os.sched_getaffinity(0))
+        cpu = _current_cpu()
+        cpu = cpu if cpu in allowed else allowed[-1]
+        os.sched_setaffinity(0, {cpu})
+        return cpu
     except (AttributeError, OSError):
         return None
 
@@ -86,7 +102,7 @@ def build_corpus(
     is timed apart. With ``profile_to``, the first batch is also profiled with cProfile (not the whole
     build: profiling doubles the time).
     """
-    pin_one_core()
+    single_thread()  # not pinned: the build is single-threaded; its rates are reported as CPU time too
     from integrity.corpus import Corpus
 
     pool = SentencePool(params)
