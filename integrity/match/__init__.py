@@ -25,6 +25,8 @@ MAX_CANDIDATES = 12
 MIN_KEY_CHARS = 20
 TIE = 1.03  # sources within 3 % of the best match for a stretch are reported too
 
+SNAP_CHARS = 8
+_SENTENCE_END = ("。", ".", "!", "?", "！", "？", "；", ";", "\n")
 _TRAILING_PUNCT = re.compile(r"[^\w\s]{1,2}")
 
 
@@ -97,11 +99,29 @@ def _extend_punct(text: str, end: int) -> int:
     return m.end() if m else end
 
 
+def _snap(text: str, start: int, end: int) -> tuple[int, int]:
+    """Widen a passage to the sentence it starts and ends in when the boundary is only a few characters
+    away: copying is done sentence by sentence, and an edit next to the boundary should not shorten
+    the reported passage. Also takes in the punctuation that closes the last sentence."""
+    if SNAP_CHARS:
+        head = text[max(0, start - SNAP_CHARS) : start]
+        cut = max(head.rfind(c) for c in _SENTENCE_END)
+        if cut >= 0:
+            start = start - len(head) + cut + 1
+            while start < end and text[start].isspace():
+                start += 1
+        tail = text[end : end + SNAP_CHARS]
+        hits = [i for i in (tail.find(c) for c in _SENTENCE_END) if i >= 0]
+        if hits:
+            end = end + min(hits) + (0 if tail[min(hits)] == "\n" else 1)
+    return start, _extend_punct(text, end)
+
+
 def _to_passage(c: Cluster, key: MatchKey, doc: StoredDocument, text: str, include_text: bool) -> Passage:
     start, end = key.span_to_original(c.q0, c.q1)
     s_start, s_end = doc.key.span_to_original(c.s0, c.s1)
-    end = _extend_punct(text, end)
-    s_end = _extend_punct(doc.record.text, s_end)
+    start, end = _snap(text, start, end)
+    s_start, s_end = _snap(doc.record.text, s_start, s_end)
     return Passage(
         start=start,
         end=end,
