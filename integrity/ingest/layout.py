@@ -88,6 +88,7 @@ class LayoutResult:
     first_page_text: str  # cleaned text of page 1 (front matter for metadata)
     two_column_pages: int
     page_char_counts: list[int]
+    page_texts: list[str] = field(default_factory=list)  # each page on its own (splicing OCR'd pages)
 
 
 def _median(values: list[float]) -> float:
@@ -438,14 +439,16 @@ def layout_pages(pages: list[PageLayout]) -> LayoutResult:
     two_col = 0
     counts: list[int] = []
     first_page_text = ""
+    page_texts: list[str] = []
     gutters = [g for g in (find_gutter(p) for p in pages) if g is not None]
     doc_gutter = statistics.median(gutters) if gutters else None
     for page in pages:
         blocks, is_two = order_segments(page, doc_gutter)
         two_col += int(is_two)
         counts.append(sum(len(s.text) for b in blocks for s in b))
+        page_texts.append(join_blocks(blocks))
         if page.number == pages[0].number:
-            first_page_text = join_blocks(blocks)
+            first_page_text = page_texts[-1]
         all_blocks.extend(blocks)
     return LayoutResult(
         text=join_blocks(all_blocks),
@@ -453,4 +456,5 @@ def layout_pages(pages: list[PageLayout]) -> LayoutResult:
         first_page_text=first_page_text,
         two_column_pages=two_col,
         page_char_counts=counts,
+        page_texts=page_texts,
     )

@@ -34,10 +34,11 @@ def ocr_available(settings: Settings) -> str | None:
     return None
 
 
-def ocr_pdf(data: bytes, settings: Settings) -> tuple[str, float, int]:
+def ocr_pdf(data: bytes, settings: Settings, only_pages: list[int] | None = None) -> tuple[str, float, int]:
     """(text, mean confidence 0..100, pages) of every page, rendered at ``settings.ocr_dpi``.
 
-    Pages are recognised two at a time (tesseract runs as a child process per page), in page order."""
+    Pages are recognised two at a time (tesseract runs as a child process per page), in page order.
+    With ``only_pages`` (1-based) only those are recognised, and ``text`` joins them with form feeds."""
     from concurrent.futures import ThreadPoolExecutor
 
     import pypdfium2 as pdfium
@@ -70,6 +71,8 @@ def ocr_pdf(data: bytes, settings: Settings) -> tuple[str, float, int]:
         with ThreadPoolExecutor(max_workers=2) as pool:
             pending = []
             for i in range(n_pages):
+                if only_pages is not None and i + 1 not in only_pages:
+                    continue
                 pending.append(pool.submit(ocr_image, render(i), settings))
                 if len(pending) >= 2:
                     results.append(pending.pop(0).result())
@@ -80,7 +83,7 @@ def ocr_pdf(data: bytes, settings: Settings) -> tuple[str, float, int]:
     confs = [(c, n) for _, c, n in results if n]
     total = sum(n for _, n in confs)
     mean = sum(c * n for c, n in confs) / total if total else 0.0
-    text = "\n".join(t for t in texts if t)
+    text = "\f".join(texts) if only_pages is not None else "\n".join(t for t in texts if t)
     if not text.strip():
         raise UnreadableText(
             "OCR 未识别出任何文字：扫描件可能为空白或分辨率过低", detail={"text_layer": "unreadable"}

@@ -256,10 +256,14 @@ def extract_pdf(
         quality, expect_chinese=settings.expect_chinese, min_cjk_ratio=settings.min_cjk_ratio
     )
     image_only = [p.number for p, img in zip(pages, has_image, strict=True) if img and len(p.chars) < 20]
-    if reason is None and image_only and len(image_only) * 2 >= n_pages:
+    if reason is None and image_only and len(image_only) * 2 > n_pages:
         reason = f"{len(image_only)}/{n_pages} 页是扫描图像，没有文字层"
+    elif reason is None and image_only and settings.ocr_enabled:
+        if defer_ocr:
+            raise NeedsOcr(f"第 {', '.join(map(str, image_only))} 页是扫描图像", info, image_only)
+        return ocr_document(data, settings, "", info, image_only)
     elif reason is None and image_only:
-        warnings.append(f"第 {', '.join(map(str, image_only))} 页是图像，没有文字层，未参与检测")
+        warnings.append(f"第 {', '.join(map(str, image_only))} 页是图像，没有文字层，OCR 已关闭，未参与检测")
     if reason is not None:
         if not settings.ocr_enabled:
             raise UnreadableText(
@@ -282,16 +286,23 @@ class NeedsOcr(Exception):
     """Raised in the sandbox when the text layer is unusable: OCR then runs as a second sandboxed pass
     under its own limit (``settings.ocr_timeout_s``), so scans are not cut off by the text-layer limit."""
 
-    def __init__(self, reason: str, info: dict[str, str]):
+    def __init__(self, reason: str, info: dict[str, str], pages: list[int] | None = None):
         super().__init__(reason)
         self.reason = reason
         self.info = info
+        self.pages = pages  # None: the whole document; else only these image pages (1-based)
 
 
-def ocr_document(data: bytes, settings: Settings, reason: str, info: dict[str, str]) -> ExtractedDocument:
-    """OCR every page and wrap the result as an ``ocr`` text layer with its mean confidence."""
+def ocr_document(
+    data: bytes, settings: Settings, reason: str, info: dict[str, str], pages: list[int] | None = None
+) -> ExtractedDocument:
+    """OCR every page (or only the image ``pages`` of an otherwise text PDF) and mark the result ``ocr``
+    with its mean confidence."""
     from integrity.ingest.metadata import fill_metadata
     from integrity.ingest.ocr import ocr_pdf
+
+    if pages:
+        return _mixed_document(data, settings, info, pages)
 
     text, confidence, n_pages = ocr_pdf(data, settings)
     doc = ExtractedDocument(
@@ -304,6 +315,46 @@ def ocr_document(data: bytes, settings: Settings, reason: str, info: dict[str, s
         engine="tesseract",
     )
     fill_metadata(doc, front=text[:3000], headers=[], info=info, info_source="pdf_info")
+    return doc
+
+
+def _mixed_document(
+    data: bytes, settings: Settings, info: dict[str, str], ocr_pages: list[int]
+) -> ExtractedDocument:
+    """Text-layer pages as extracted, scanned pages OCR'd, spliced in page order."""
+    from integrity.ingest.metadata import fill_metadata
+    from integrity.ingest.ocr import ocr_pdf
+
+    pages, _, _, _ = pdfium_pages(data, settings.max_pages)
+    layout = layout_pages(pages)
+    listed = ", ".join(map(str, ocr_pages))
+    try:
+        ocr_text, confidence, _ = ocr_pdf(data, settings, only_pages=ocr_pages)
+    except UnreadableText as exc:
+        doc = ExtractedDocument(
+            text=layout.text,
+            file_type="pdf",
+            pages=len(pages),
+            engine="pypdfium2",
+            warnings=[f"第 {listed} 页是图像，OCR 失败（{exc.message}），未参与检测"],
+        )
+        fill_metadata(doc, front=layout.first_page_text, headers=layout.removed_headers, info=info)
+        return doc
+    recognised = dict(zip(ocr_pages, ocr_text.split("\f"), strict=False))
+    texts = [recognised.get(p.number, t) for p, t in zip(pages, layout.page_texts, strict=True)]
+    doc = ExtractedDocument(
+        text="\n".join(t for t in texts if t),
+        file_type="pdf",
+        text_layer="ocr",
+        pages=len(pages),
+        ocr_confidence=round(confidence, 1),
+        engine="pypdfium2+tesseract",
+        warnings=[
+            f"第 {listed} 页是扫描图像，已用 OCR 识别（平均置信度 {confidence:.0f}），其余页取自文字层"
+        ],
+    )
+    front = texts[0] if texts else ""
+    fill_metadata(doc, front=front, headers=layout.removed_headers, info=info, info_source="pdf_info")
     return doc
 
 

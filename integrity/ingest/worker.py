@@ -51,15 +51,15 @@ def main() -> int:
                 try:
                     doc = extract_pdf(data, settings, request.get("engine") or "pypdfium2", defer_ocr=True)
                 except NeedsOcr as need:
-                    out.write(
-                        json.dumps({"ok": False, "needs_ocr": {"reason": need.reason, "info": need.info}})
-                    )
+                    needs = {"reason": need.reason, "info": need.info, "pages": need.pages}
+                    out.write(json.dumps({"ok": False, "needs_ocr": needs}))
                     out.flush()
                     return 0
             elif kind == "pdf_ocr":
                 from integrity.ingest.pdf import ocr_document
 
-                doc = ocr_document(data, settings, request["ocr"]["reason"], request["ocr"]["info"])
+                ocr = request["ocr"]
+                doc = ocr_document(data, settings, ocr["reason"], ocr["info"], ocr.get("pages"))
             elif kind == "docx":
                 from integrity.ingest.docx import extract_docx
 

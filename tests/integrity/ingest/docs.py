@@ -342,3 +342,30 @@ h1 {{ font-size: 16pt; text-align: center; }}
             timeout=120,
         )
     return out
+
+
+def make_mixed_pdf(out: Path, font_path: Path, text_page: list[str], scan_lines: list[str]) -> Path:
+    """Page 1 with a text layer, page 2 only a scanned image of ``scan_lines``."""
+    from PIL import Image, ImageDraw, ImageFont
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+    from reportlab.pdfgen import canvas
+
+    name = f"CJK-{font_path.stem}"
+    if name not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(TTFont(name, str(font_path)))
+    c = canvas.Canvas(str(out), pagesize=A4)
+    _flow(c, name, 10.5, text_page, 60, A4[1] - 90, A4[0] - 120, 17)
+    c.showPage()
+    dpi = 200
+    img = Image.new("L", (int(8.27 * dpi), int(11.69 * dpi)), 255)
+    draw = ImageDraw.Draw(img)
+    font = ImageFont.truetype(str(NOTO), 44, index=_sc_index())
+    for i, line in enumerate(scan_lines):
+        draw.text((160, 160 + i * 80), line, font=font, fill=0)
+    c.drawImage(ImageReader(img), 0, 0, width=A4[0], height=A4[1])
+    c.showPage()
+    c.save()
+    return out

@@ -59,3 +59,18 @@ def test_ocr_pass_has_its_own_time_limit(scan_pdf: Path, tesseract: str) -> None
     with pytest.raises(ParseLimitExceeded) as err:
         extract(scan_pdf, Settings(ocr_timeout_s=0.3, parse_timeout_s=60))
     assert err.value.code == "parse_timeout" and "OCR 识别超时" in err.value.message
+
+
+def test_scanned_page_inside_a_text_pdf_is_ocrd_in_place(
+    tmp_path: Path, cjk_font: Path, tesseract: str
+) -> None:
+    pdf = docs.make_mixed_pdf(tmp_path / "mixed.pdf", cjk_font, paper.PARAGRAPHS[:2], paper.SCAN_LINES)
+    doc = extract(pdf, Settings(ocr_dpi=200))
+    assert doc.text_layer == "ocr" and doc.engine == "pypdfium2+tesseract" and doc.pages == 2
+    flat = re.sub(r"\s", "", doc.text)
+    assert re.sub(r"\s", "", paper.PARAGRAPHS[0]) in flat  # page 1 from the text layer, exact
+    assert _char_recall("".join(paper.SCAN_LINES), doc.text) > 0.9  # page 2 recognised
+    assert flat.index("城市轨道交通已经成为") < flat.index("实验表明")  # page order kept
+    assert any("第 2 页" in w for w in doc.warnings)
+    disabled = extract(pdf, Settings(ocr_enabled=False))
+    assert disabled.text_layer == "ok" and any("OCR 已关闭" in w for w in disabled.warnings)
