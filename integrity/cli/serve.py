@@ -31,11 +31,26 @@ def register(app: typer.Typer) -> None:
     app.add_typer(db_app, name="db")
 
 
-def _database() -> Any:
+def _settings() -> Any:
+    """The validated settings; a bad ``INTEGRITY_*`` value becomes one clear message, not a traceback."""
+    from pydantic import ValidationError
+
+    from integrity.errors import IntegrityError
     from integrity.settings import get_settings
+
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        problems = "；".join(
+            f"INTEGRITY_{'_'.join(str(p) for p in e['loc']).upper() or '*'}: {e['msg']}" for e in exc.errors()
+        )
+        raise IntegrityError(f"配置错误：{problems}", code="invalid_settings") from exc
+
+
+def _database() -> Any:
     from service.db import Database
 
-    db = Database(get_settings())
+    db = Database(_settings())
     db.upgrade()
     return db
 
@@ -50,9 +65,8 @@ def serve(
     import uvicorn
 
     from integrity.errors import IntegrityError
-    from integrity.settings import get_settings
 
-    settings = get_settings()
+    settings = _settings()
     if workers > 1 and settings.queue_backend == "inprocess":
         raise IntegrityError(
             "内嵌任务队列只支持单个 API 进程：请用 --workers 1 或改用 celery 队列", code="bad_option"
@@ -75,10 +89,9 @@ def worker(
     pool: str = typer.Option("prefork", "--pool", "-P", help="prefork、threads 或 solo"),
 ) -> None:
     """启动 Celery worker（消费 INTEGRITY_CELERY_QUEUE 队列）。其余参数原样传给 celery worker。"""
-    from integrity.settings import get_settings
+    settings = _settings()  # validated before workers.app reads it at import
     from workers.app import app as celery_app
 
-    settings = get_settings()
     argv = [
         "worker",
         "-Q",
@@ -102,14 +115,13 @@ def keys_create(
     callback_url: str | None = typer.Option(None, "--callback-url", help="默认回调地址"),
 ) -> None:
     """创建密钥并打印（只显示这一次）。"""
-    from integrity.settings import get_settings
     from service import audit as audit_log
     from service.auth import create_key, key_to_dict
     from service.webhooks import validate_callback_url
 
     db = _database()
     if callback_url:
-        validate_callback_url(callback_url, get_settings())
+        validate_callback_url(callback_url, _settings())
     created = create_key(db, role=role.value, tenant=tenant, name=name, callback_url=callback_url)
     audit_log.record(
         db,
@@ -206,8 +218,6 @@ def audit(
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """执行数据库迁移（alembic upgrade head）。"""
-    from integrity.settings import get_settings
-
     _database()
-    url = get_settings().db_url
+    url = _settings().db_url
     typer.echo(f"数据库已升级到最新版本：{url.split('@')[-1]}")

@@ -94,3 +94,12 @@ def test_cli_errors_are_one_line_messages(tmp_path: Path) -> None:
         env=env,
     )
     assert out.returncode != 0 and "租户名无效" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_cli_bad_setting_names_the_variable(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INTEGRITY_")}
+    env.update(INTEGRITY_DATA_DIR=str(tmp_path / "d"), INTEGRITY_PORT="not-a-port")
+    out = subprocess.run(
+        [sys.executable, "-m", "integrity", "serve"], capture_output=True, text=True, env=env
+    )
+    assert out.returncode != 0 and "INTEGRITY_PORT" in out.stderr and "Traceback" not in out.stderr
