@@ -365,3 +365,24 @@ def test_corpus_file_upload(client: TestClient, shared_dir: Path) -> None:
     )
     assert r.status_code == 403
     assert len(client.get("/v1/corpus/documents", headers=h).json()["items"]) == 1
+
+
+def test_docx_and_pdf_uploads(client: TestClient, shared_dir: Path, tmp_path: Path) -> None:
+    """The service path for real DOCX and PDF files: sniffed, parsed in the sandbox, matched."""
+    from tests.integrity.ingest.docs import cjk_ttf, make_docx, make_pdf
+
+    docs = abstracts(shared_dir, 2, skip=240)
+    h = auth(new_key(client, "reviewer", "alpha")["key"])
+    client.post("/v1/corpus/documents", json={"documents": docs}, headers=h)
+    paras = ["引言", docs[0]["text"], "本文的方法与结论。"]
+    docx_path = make_docx(tmp_path / "paper.docx", paras, title="测试论文")
+    font = cjk_ttf(tmp_path / "font.ttf", "".join(paras))
+    pdf_path = make_pdf(tmp_path / "paper.pdf", font, [paras])
+    for path, kind in ((docx_path, "docx"), (pdf_path, "pdf")):
+        # a misleading name: the type comes from the content
+        r = client.post("/v1/checks", files={"file": (f"paper-{kind}.bin", path.read_bytes())}, headers=h)
+        assert r.status_code == 202, r.text
+        body = wait_done(client, r.json()["id"], h, 120)
+        assert body["status"] == "done", body
+        assert body["result"]["paper"]["file_type"] == kind
+        assert body["result"]["similarity"]["sources"][0]["doc_id"] == docs[0]["id"]
