@@ -70,13 +70,16 @@ def pdfium_pages(data: bytes, max_pages: int) -> tuple[list[PageLayout], dict[st
             text = tp.get_text_range(0, n_chars) if n_chars else ""
             if len(text) != n_chars:  # surrogate pairs: fall back to one call per character
                 text = "".join(chr(raw.FPDFText_GetUnicode(handle, k)) for k in range(n_chars))
-            # 3 C calls per glyph: the loose box (x extent, font size) and the origin (baseline)
+            # 4 C calls per glyph: unmapped flag, angle, loose box (x extent, font size), origin (baseline)
             for k, ch in enumerate(text):
                 if ch in " \r\n" and raw.FPDFText_IsGenerated(handle, k) == 1:
                     continue
                 if raw.FPDFText_HasUnicodeMapError(handle, k) == 1:
                     unmapped += 1
                 if ch in "\x00\ufffe\uffff" or "\ud800" <= ch <= "\udfff":
+                    continue
+                angle = raw.FPDFText_GetCharAngle(handle, k)
+                if 0.05 < angle < 6.23:  # rotated text: diagonal watermarks, vertical table labels
                     continue
                 raw.FPDFText_GetLooseCharBox(handle, k, rect)
                 size = (rect.top - rect.bottom) or 10.0

@@ -91,6 +91,7 @@ def make_pdf(
     front: list[str] | None = None,
     encrypt_password: str | None = None,
     font_size: float = 10.5,
+    watermark: str | None = None,
 ) -> Path:
     """Render paragraphs with reportlab: one or two columns, running header, page numbers, front matter.
 
@@ -125,6 +126,13 @@ def make_pdf(
         if footer_numbers:
             c.setFont(name, 9)
             c.drawCentredString(width / 2, 35, f"· {page_no} ·")
+        if watermark:
+            c.saveState()
+            c.translate(width / 2, height / 2)
+            c.rotate(45)
+            c.setFont(name, 48)
+            c.drawCentredString(0, 0, watermark)
+            c.restoreState()
         if page_no == 1 and front:
             for i, line in enumerate(front):
                 size = 16 if i == 0 else font_size

@@ -168,3 +168,14 @@ def test_chromium_printed_two_column_paper(tmp_path: Path, settings: Settings) -
     for para in paragraphs:  # every paragraph whole: columns read one after the other
         assert _squash(para) in flat
     assert (doc.pages or 0) >= 2 and any("双栏" in w for w in doc.warnings)
+
+
+def test_diagonal_watermark_is_not_read_into_the_text(
+    tmp_path: Path, cjk_font: Path, settings: Settings
+) -> None:
+    pdf = docs.make_pdf(
+        tmp_path / "wm.pdf", cjk_font, [paper.PARAGRAPHS], header=paper.HEADER, watermark="交通运输工程"
+    )
+    doc = extract(pdf, settings)
+    # exactly the body: no watermark glyphs scattered as one-character lines, no header, no page number
+    assert _squash(doc.text) == _squash("".join(paper.PARAGRAPHS))
