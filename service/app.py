@@ -71,10 +71,11 @@ def _install_error_handlers(app: FastAPI) -> None:
 
 
 class RetentionSweeper:
-    """Deletes expired uploads at start-up and then hourly (results stay)."""
+    """Hourly upkeep from start-up on: deletes expired uploads (results stay) and publishes jobs that
+    never reached the broker (Celery mode)."""
 
-    def __init__(self, settings: Settings, db: Database, interval_s: float = 3600.0):
-        self.settings, self.db, self.interval_s = settings, db, interval_s
+    def __init__(self, settings: Settings, db: Database, queue: Any, interval_s: float = 3600.0):
+        self.settings, self.db, self.queue, self.interval_s = settings, db, queue, interval_s
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="integrity-retention", daemon=True)
 
@@ -87,11 +88,18 @@ class RetentionSweeper:
     def _loop(self) -> None:
         from service.storage import purge_expired_uploads
 
+        first = True  # queue.start() has just recovered unpublished jobs
         while not self._stop.is_set():
             try:
                 purge_expired_uploads(self.db, self.settings)
             except Exception:
                 log.exception("retention sweep failed")
+            if not first:
+                try:
+                    self.queue.recover()
+                except Exception:
+                    log.exception("re-publishing unqueued jobs failed")
+            first = False
             self._stop.wait(self.interval_s)
 
 
@@ -104,7 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     db = Database(settings)
     queue = make_queue(settings, db)
-    sweeper = RetentionSweeper(settings, db)
+    sweeper = RetentionSweeper(settings, db, queue)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

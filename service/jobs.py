@@ -224,8 +224,9 @@ def execute_job(job_id: str, settings: Settings, db: Database) -> bool:
 class JobQueue(Protocol):
     def start(self) -> None: ...
     def stop(self) -> None: ...
-    def enqueue(self, job_id: str) -> None: ...
+    def enqueue(self, job_id: str) -> bool: ...
     def ping(self) -> None: ...
+    def recover(self, min_age_s: float = 60.0) -> int: ...
 
 
 class InProcessQueue:
@@ -268,14 +269,19 @@ class InProcessQueue:
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
 
+    def recover(self, min_age_s: float = 60.0) -> int:
+        return 0  # start() already resumes every queued or running job
+
     def ping(self) -> None:
         if self.pool is None:
             raise IntegrityError("任务队列未启动", code="queue_unavailable")
 
-    def enqueue(self, job_id: str) -> None:
+    def enqueue(self, job_id: str) -> bool:
+        """Start the job soon; False when paused or stopping (it stays queued and resumes at start-up)."""
         if self.settings.queue_paused or self.pool is None or self._stopping:
-            return
+            return False
         self.pool.submit(self._run, job_id)
+        return True
 
     def _run(self, job_id: str) -> None:
         try:
@@ -329,6 +335,32 @@ class CeleryQueue:
         from workers.app import make_celery
 
         self._app = make_celery(self.settings)
+        self.recover()
+
+    def recover(self, min_age_s: float = 60.0) -> int:
+        """Publish jobs committed but never handed to the broker (their API process died in between).
+
+        Only rows with ``enqueued_at`` NULL are taken, so a published job is never sent twice; the
+        age threshold leaves requests that are being submitted right now alone.
+        """
+        from datetime import timedelta
+
+        if self.settings.queue_paused:
+            return 0
+        cutoff = utcnow() - timedelta(seconds=min_age_s)
+        with self.db.session() as s:
+            ids = s.scalars(
+                select(Job.id).where(
+                    Job.status == "queued", Job.enqueued_at.is_(None), Job.created_at < cutoff
+                )
+            ).all()
+        for job_id in ids:
+            if self.enqueue(job_id):
+                with self.db.session() as s:
+                    s.execute(update(Job).where(Job.id == job_id).values(enqueued_at=utcnow()))
+        if ids:
+            log.warning("published %d jobs that had not reached the broker", len(ids))
+        return len(ids)
 
     def stop(self) -> None:
         pass
@@ -341,12 +373,16 @@ class CeleryQueue:
         except redis.RedisError as exc:
             raise IntegrityError("消息队列不可用（Redis broker）", code="broker_unavailable") from exc
 
-    def enqueue(self, job_id: str) -> None:
+    def enqueue(self, job_id: str) -> bool:
+        """Publish the job's task; False when paused (``recover`` publishes it later)."""
         if self.settings.queue_paused:
-            return
+            return False
         if self._app is None:
-            self.start()
+            from workers.app import make_celery
+
+            self._app = make_celery(self.settings)
         self._app.send_task("integrity.run_job", args=[job_id], queue=self.settings.celery_queue)
+        return True
 
 
 def make_queue(settings: Settings, db: Database) -> JobQueue:

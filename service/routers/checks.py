@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError as DbIntegrityError
 
 from integrity.errors import IntegrityError
@@ -153,7 +153,7 @@ def submit_job(
         detail={"file_name": name, "file_size": size, "file_type": file_type},
     )
     try:
-        queue.enqueue(job_id)
+        published = queue.enqueue(job_id)
     except Exception as exc:
         log.exception("enqueue of %s failed", job_id)
         with db.session() as s:
@@ -163,6 +163,9 @@ def submit_job(
                 row.finished_at = utcnow()
                 row.error = {"code": "queue_unavailable", "message": "任务队列不可用，请稍后重新提交"}
         raise QueueUnavailable("任务队列不可用，请稍后重新提交") from exc
+    if published is not False:  # paused queues publish later (CeleryQueue.recover / in-process start-up)
+        with db.session() as s:
+            s.execute(update(Job).where(Job.id == job_id).values(enqueued_at=utcnow()))
     return job_to_dict(job), False
 
 

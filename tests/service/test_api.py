@@ -386,3 +386,29 @@ def test_docx_and_pdf_uploads(client: TestClient, shared_dir: Path, tmp_path: Pa
         assert body["status"] == "done", body
         assert body["result"]["paper"]["file_type"] == kind
         assert body["result"]["similarity"]["sources"][0]["doc_id"] == docs[0]["id"]
+
+
+def test_migrations_upgrade_an_existing_database(tmp_path: Path) -> None:
+    """A database created at revision 0001 (with data) upgrades to head without losing rows."""
+    from alembic import command
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import text
+
+    from service.db import Database, alembic_config
+
+    settings = make_settings(tmp_path)
+    db = Database(settings)
+    command.upgrade(alembic_config(db.engine), "0001")
+    with db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO jobs (id, kind, tenant, status, params, attempts, webhook_attempts, created_at) "
+                "VALUES ('old1', 'check', 'alpha', 'done', '{}', 1, 0, '2026-01-01 00:00:00')"
+            )
+        )
+    db.upgrade()
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == head
+        assert conn.execute(text("SELECT enqueued_at FROM jobs WHERE id='old1'")).scalar_one() is not None
+    db.dispose()

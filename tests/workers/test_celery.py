@@ -126,9 +126,10 @@ def test_concurrent_migrations_on_postgres(postgres_url: str) -> None:
     import uuid
     from concurrent.futures import ThreadPoolExecutor
 
+    from alembic.script import ScriptDirectory
     from sqlalchemy import create_engine, inspect, text
 
-    from service.db import make_engine, upgrade
+    from service.db import alembic_config, make_engine, upgrade
     from tests.workers.conftest import with_search_path
 
     schema = f"mig_{uuid.uuid4().hex[:10]}"
@@ -142,10 +143,44 @@ def test_concurrent_migrations_on_postgres(postgres_url: str) -> None:
         tables = set(inspect(engines[0]).get_table_names())
         assert {"api_keys", "jobs", "audit_events", "alembic_version"} <= tables
         with engines[0].connect() as conn:
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == ["0001"]
+            versions: list[str] = list(
+                conn.execute(text("SELECT version_num FROM alembic_version")).scalars()
+            )
+        assert versions == [ScriptDirectory.from_config(alembic_config()).get_current_head()]
     finally:
         for e in engines:
             e.dispose()
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+def test_job_that_never_reached_the_broker_is_published_later(scaleout: ScaleOut) -> None:
+    """A job committed while its API could not publish it (here: a paused queue) is sent by the next
+    API start-up; a published one is never sent twice."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from service.models import Job, utcnow
+
+    paused = settings_from(scaleout.env, queue_paused=True)
+    with TestClient(create_app(paused)) as client:
+        h = auth(new_key(client, "unit", "recover")["key"])
+        r = client.post("/v1/checks", files={"file": ("p.txt", "正文内容。".encode() * 40)}, headers=h)
+        check_id = r.json()["id"]
+        db = client.app.state.db  # type: ignore[attr-defined]
+        with db.session() as s:
+            job = s.get(Job, check_id)
+            assert job is not None and job.status == "queued" and job.enqueued_at is None
+            s.execute(
+                update(Job).where(Job.id == check_id).values(created_at=utcnow() - timedelta(minutes=5))
+            )
+    with TestClient(create_app(settings_from(scaleout.env))) as client:
+        body = wait_done(client, check_id, h, 90)
+        assert body["status"] == "done", body
+        queue = client.app.state.queue  # type: ignore[attr-defined]
+        assert queue.recover(min_age_s=0) == 0
+        with client.app.state.db.session() as s:  # type: ignore[attr-defined]
+            job = s.get(Job, check_id)
+            assert job is not None and job.enqueued_at is not None and job.attempts == 1
