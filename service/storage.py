@@ -7,9 +7,11 @@ stay in the database.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import shutil
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -58,6 +60,16 @@ def purge_expired_uploads(db: Database, settings: Settings) -> int:
                 shutil.rmtree(folder, ignore_errors=True)
             job.file_deleted_at = utcnow()
             purged += 1
+    incoming = settings.data_dir.resolve() / "uploads" / ".incoming"
+    if incoming.is_dir():  # partial uploads of a process that died while receiving them
+        stale = time.time() - 86400
+        for leftover in incoming.iterdir():
+            with contextlib.suppress(OSError):
+                if leftover.stat().st_mtime < stale:
+                    if leftover.is_dir():
+                        shutil.rmtree(leftover, ignore_errors=True)
+                    else:
+                        leftover.unlink()
     if purged:
         log.info("retention: deleted uploads of %d jobs older than %d days", purged, settings.retention_days)
     return purged

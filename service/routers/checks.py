@@ -161,6 +161,7 @@ def submit_job(
             if row is not None:
                 row.status = "failed"
                 row.finished_at = utcnow()
+                row.idempotency_key = None  # a retry with the same key must be accepted anew
                 row.error = {"code": "queue_unavailable", "message": "任务队列不可用，请稍后重新提交"}
         raise QueueUnavailable("任务队列不可用，请稍后重新提交") from exc
     if published is not False:  # paused queues publish later (CeleryQueue.recover / in-process start-up)

@@ -34,7 +34,13 @@ def test_uploads_deleted_after_retention_results_kept(client: TestClient) -> Non
         old_path = Path(old.file_path or "")
         new_path = Path(s.get(Job, ids[1]).file_path or "")
     assert old_path.is_file()
+    incoming = Path(settings.data_dir).resolve() / "uploads" / ".incoming"
+    stale, fresh = incoming / "stale-partial", incoming / "fresh-partial"
+    stale.write_bytes(b"x")
+    fresh.write_bytes(b"y")
+    os.utime(stale, (0, 0))
     assert purge_expired_uploads(db, settings) == 1
+    assert not stale.exists() and fresh.exists()
     assert not old_path.exists() and not old_path.parent.exists()
     assert new_path.is_file()
     body = client.get(f"/v1/checks/{ids[0]}", headers=h).json()
