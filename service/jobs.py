@@ -152,6 +152,8 @@ def _claim(job_id: str, db: Database) -> JobContext | None:
                 "message": f"任务已尝试 {job.attempts} 次均未完成（进程中断），已停止重试",
                 "detail": {"attempts": job.attempts, "limit": MAX_JOB_ATTEMPTS},
             }
+            if job.callback_url:
+                job.webhook_status = "pending"  # the caller still learns that it failed
             return None
         job.status = "running"
         job.started_at = utcnow()

@@ -139,3 +139,25 @@ def test_pending_webhook_is_delivered_after_restart(tmp_path: Path) -> None:
         with TestClient(create_app(settings)):
             headers, payload = hook.wait()
         assert payload["id"] == check_id and headers["x-integrity-attempt"] == "1"
+
+
+def test_job_crashing_its_process_repeatedly_is_failed_and_reported(tmp_path: Path) -> None:
+    """A job found 'running' at start-up for the third time is failed (no endless resume loop)."""
+    settings = make_settings(tmp_path, queue_paused=True)
+    with WebhookReceiver() as hook:
+        with TestClient(create_app(settings)) as client:
+            h = auth(new_key(client, "unit", "alpha", callback_url=hook.url)["key"])
+            r = client.post("/v1/checks", files={"file": ("p.txt", "正文内容。".encode() * 30)}, headers=h)
+            check_id = r.json()["id"]
+            db = client.app.state.db  # type: ignore[attr-defined]
+            from service.models import Job
+
+            with db.session() as s:
+                job = s.get(Job, check_id)
+                assert job is not None
+                job.status, job.attempts = "running", 3
+        resumed = Settings(**{**settings.model_dump(), "queue_paused": False})
+        with TestClient(create_app(resumed)) as client:
+            _, payload = hook.wait()
+            assert payload["status"] == "failed" and payload["error"]["code"] == "job_crashed"
+            assert client.get(f"/v1/checks/{check_id}", headers=h).json()["status"] == "failed"
