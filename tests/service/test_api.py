@@ -412,3 +412,22 @@ def test_migrations_upgrade_an_existing_database(tmp_path: Path) -> None:
         assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == head
         assert conn.execute(text("SELECT enqueued_at FROM jobs WHERE id='old1'")).scalar_one() is not None
     db.dispose()
+
+
+def test_upload_names_cannot_escape_the_tenant_folder(client: TestClient) -> None:
+    from service.storage import safe_name
+
+    assert safe_name("../../etc/passwd", "x") == "passwd"
+    assert safe_name("..\\..\\boot.ini", "x") == "boot.ini"
+    assert safe_name("..", "upload.txt") == "upload.txt"
+    assert safe_name("论文（终稿） v2.txt", "x") == "论文（终稿）_v2.txt"
+    assert safe_name("a/b:c*?.pdf", "x") == "b_c_.pdf"
+    h = auth(new_key(client, "unit", "alpha")["key"])
+    r = client.post(
+        "/v1/checks", files={"file": ("../../../evil.txt", "正文内容。".encode() * 20)}, headers=h
+    )
+    body = wait_done(client, r.json()["id"], h)
+    assert body["file_name"] == "evil.txt"
+    data = Path(client.app.state.settings.data_dir).resolve()  # type: ignore[attr-defined]
+    assert (data / "uploads" / "alpha" / r.json()["id"] / "evil.txt").is_file()
+    assert not (data / "evil.txt").exists() and not (data.parent / "evil.txt").exists()
