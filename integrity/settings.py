@@ -74,7 +74,7 @@ class Settings(BaseSettings):
         default=False, description="Allow callback URLs on loopback/private addresses (tests, closed nets)"
     )
     webhook_timeout_s: float = Field(default=10.0, gt=0)
-    webhook_backoff_s: float = Field(default=2.0, gt=0, description="First retry delay; doubles per attempt")
+    webhook_backoff_s: float = Field(default=30.0, gt=0, description="First retry delay; doubles per attempt")
     queue_paused: bool = Field(default=False, description="Accept and persist jobs but do not start them")
     celery_queue: str = Field(default="integrity", pattern=r"^[A-Za-z0-9_.:-]{1,100}$")
     task_time_limit_s: int = Field(default=1800, ge=10, description="Hard limit of one job")
