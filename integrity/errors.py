@@ -22,7 +22,8 @@ class IntegrityError(Exception):
         self.detail = detail or {}
 
     def to_dict(self) -> dict[str, object]:
-        return {"code": self.code, "message": self.message, **({"detail": self.detail} if self.detail else {})}
+        extra = {"detail": self.detail} if self.detail else {}
+        return {"code": self.code, "message": self.message, **extra}
 
 
 class InputError(IntegrityError):

@@ -14,7 +14,7 @@ TextLayer = Literal["ok", "ocr", "unreadable"]
 
 @dataclass
 class MetaField:
-    """One metadata value and where it came from (e.g. ``pdf_info``, ``first_page``, ``docx_core``, ``user``)."""
+    """One metadata value and where it came from (``pdf_info``, ``first_page``, ``docx_core``, ``user``…)."""
 
     value: Any
     source: str

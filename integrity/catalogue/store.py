@@ -233,6 +233,10 @@ class Catalogue:
             "SELECT DISTINCT list_id,start_year,end_year FROM memberships WHERE start_year IS NOT NULL"
         ):
             self._periods.setdefault(list_id, []).append((start, end if end is not None else start))
+        if not journals or not self._by_key:
+            # an empty or half-written file (e.g. read while a rebuild replaces it) must not look like
+            # "journal not found" for every paper
+            raise CatalogueError(f"期刊目录为空或未写完：{self.path}；请重新运行 integrity catalogue build")
         self._journals = journals
 
     # --- opening ---------------------------------------------------------------------------------
