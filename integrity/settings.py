@@ -114,5 +114,19 @@ class Settings(BaseSettings):
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """Process-wide settings, read from the environment once and validated."""
-    return Settings()
+    """Process-wide settings, read from the environment once and validated.
+
+    A bad ``INTEGRITY_*`` value becomes one ``IntegrityError`` naming the variable, so every entry point
+    (CLI, API, worker) stops with a clear message instead of a pydantic traceback.
+    """
+    from pydantic import ValidationError
+
+    from integrity.errors import IntegrityError
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "；".join(
+            f"INTEGRITY_{'_'.join(str(p) for p in e['loc']).upper() or '*'}: {e['msg']}" for e in exc.errors()
+        )
+        raise IntegrityError(f"配置错误：{problems}", code="invalid_settings") from exc
