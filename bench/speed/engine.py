@@ -110,7 +110,7 @@ def build_corpus(
     add_s = gen_s = add_cpu = 0.0
     timed_docs = 0
     segment = max(batch, n_docs // 10)
-    seg_s = 0.0
+    seg_s = seg_cpu = 0.0
     seg_docs = 0
     by_segment: list[dict[str, Any]] = []  # docs/s per tenth of the build: shows slow-down with size
     profiled: dict[str, Any] = {}
@@ -136,14 +136,16 @@ def build_corpus(
             dt = time.perf_counter() - ta
             add_s += dt
             add_cpu += time.process_time() - ca
+            seg_cpu += time.process_time() - ca
             timed_docs += len(chunk)
             seg_s += dt
             seg_docs += len(chunk)
             if seg_docs >= segment or start + batch >= n_docs:
                 done = min(n_docs, start + batch)
                 rate = round(seg_docs / seg_s, 1) if seg_s else None
-                by_segment.append({"up_to": done, "docs_per_s": rate})
-                seg_s, seg_docs = 0.0, 0
+                cpu_rate = round(seg_docs / seg_cpu, 1) if seg_cpu else None
+                by_segment.append({"up_to": done, "docs_per_s": rate, "docs_per_cpu_s": cpu_rate})
+                seg_s, seg_cpu, seg_docs = 0.0, 0.0, 0
     wall = time.perf_counter() - t_all
     return {
         "docs": n_docs,
