@@ -215,6 +215,9 @@ def _merge_reordered(clusters: list[Cluster]) -> list[Cluster]:
             m = sum(c.matched() for c in inside)
             if m > best_m:
                 best, best_m = inside, m
+        if len(best) < 2:  # nothing to merge (e.g. a cluster wider in the source than the window)
+            out.extend(run)
+            continue
         merged = Cluster(best[0].q0, best[0].q1, best[0].s0, best[0].s1, [])
         for c in best:
             for a in c.anchors:
