@@ -11,8 +11,10 @@ of settings cannot silently make queries miss the stored bands.
 from __future__ import annotations
 
 import builtins
+import functools
 import json
 import sqlite3
+import threading
 import uuid
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -21,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -75,6 +77,20 @@ class FingerprintParams:
         return cls(num_perm=s.minhash_perms, bands=int(bands), rows=int(rows), chunk_chars=s.chunk_chars)
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _locked(fn: F) -> F:
+    """Serialise use of the shared SQLite connection (one ``Corpus`` may serve several threads)."""
+
+    @functools.wraps(fn)
+    def wrapper(self: Corpus, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            return fn(self, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
 def _pack_offsets(offsets: np.ndarray) -> bytes:
     """Key→text offsets are increasing with mostly unit steps: delta-encode and deflate (~0.1 B/char)."""
     if len(offsets) == 0:
@@ -97,6 +113,7 @@ class Corpus:
         self.conn = conn
         self.settings = settings
         self.namespace = namespace
+        self._lock = threading.RLock()
         self.params = self._load_params()
         self.hasher = MinHasher(self.params.num_perm, self.params.shingle, self.params.seed)
         self.lsh: SqliteLsh | RedisLsh
@@ -203,6 +220,7 @@ class Corpus:
     ) -> None:
         self.close()
 
+    @_locked
     def __len__(self) -> int:
         return int(self.conn.execute("SELECT COUNT(*) FROM docs").fetchone()[0])
 
@@ -246,6 +264,7 @@ class Corpus:
         self.lsh.remove(rowid, doc_id, self.chunk_bands(key))
         self.conn.execute("DELETE FROM docs WHERE rowid = ?", (rowid,))
 
+    @_locked
     def add(self, records: Iterable[CorpusRecord], progress: Callable[[int], None] | None = None) -> int:
         """Add (or replace, by id) records in one transaction; returns how many were written."""
         n = 0
@@ -293,6 +312,7 @@ class Corpus:
                 f"比对库记录 {rec.id} 过长：{len(rec.text)} 字（上限 {MAX_DOC_CHARS} 字）", code="bad_record"
             )
 
+    @_locked
     def remove(self, ids: Iterable[str]) -> int:
         """Remove documents by id (unknown ids are ignored); returns how many were removed."""
         n = 0
@@ -305,6 +325,7 @@ class Corpus:
         return n
 
     # ------------------------------------------------------------------ reads
+    @_locked
     def list(self) -> list[dict[str, Any]]:
         rows = self.conn.execute("SELECT id, title, chars, authors, year FROM docs ORDER BY id")
         return [
@@ -312,6 +333,7 @@ class Corpus:
             for r in rows
         ]
 
+    @_locked
     def get(self, doc_id: str) -> CorpusRecord | None:
         row = self.conn.execute(
             "SELECT id, title, text, authors, year FROM docs WHERE id = ?", (doc_id,)
@@ -322,6 +344,7 @@ class Corpus:
             row[0], row[1], zlib.decompress(row[2]).decode("utf-8"), json.loads(row[3]), row[4]
         )
 
+    @_locked
     def load(self, keys: Sequence[Any], *, full: bool = True) -> builtins.list[StoredDocument]:
         """Documents for alignment, by rowid (SQLite LSH) or by id (Redis LSH), in the given order.
 
@@ -342,6 +365,7 @@ class Corpus:
                 out[r[0] if col == "rowid" else r[1]] = StoredDocument(int(r[0]), rec, key)
         return [out[k] for k in keys if k in out]
 
+    @_locked
     def complete(self, doc: StoredDocument) -> StoredDocument:
         """A document from ``load(full=False)`` with its text and key offset map filled in."""
         row = self.conn.execute("SELECT text, keymap FROM docs WHERE rowid = ?", (doc.rowid,)).fetchone()
@@ -351,6 +375,7 @@ class Corpus:
         doc.key = MatchKey(doc.key.text, _unpack_offsets(row[1]), doc.key.original_length)
         return doc
 
+    @_locked
     def candidates(self, key: str, limit: int) -> builtins.list[tuple[Any, int]]:
         """Documents sharing LSH buckets with any query window, most shared buckets first."""
         if len(key) < self.params.shingle:
@@ -358,6 +383,7 @@ class Corpus:
         hits = self.lsh.query(self.query_bands(key))
         return hits.most_common(limit)
 
+    @_locked
     def describe(self) -> dict[str, Any]:
         return {
             "corpus_id": self._meta("corpus_id"),
@@ -366,6 +392,7 @@ class Corpus:
             "lsh_backend": self.lsh.name,
         }
 
+    @_locked
     def stats(self) -> dict[str, Any]:
         docs, chars, chunks = self.conn.execute(
             "SELECT COUNT(*), COALESCE(SUM(chars), 0), COALESCE(SUM(chunks), 0) FROM docs"

@@ -132,3 +132,23 @@ def test_same_id_twice_in_one_import_keeps_last(tmp_path: Path, records: list[Co
         assert got is not None and got.title == "second"
         rowids = {r[0] for r in c.conn.execute("SELECT rowid FROM docs")}
         assert {r[0] for r in c.conn.execute("SELECT DISTINCT doc FROM lsh")} == rowids
+
+
+def test_one_corpus_shared_by_threads(tmp_path: Path, records: list[CorpusRecord]) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from integrity.match import compare
+
+    with Corpus.open(tmp_path / "c", _settings(tmp_path), create=True) as c:
+        c.add(records[:12])
+
+        def check(i: int) -> str:
+            rep = compare(records[i].text[100:900], c, include_text=False)
+            return rep.sources[0].doc_id
+
+        with ThreadPoolExecutor(4) as pool:
+            writer = pool.submit(c.add, records[20:26])
+            got = list(pool.map(check, range(12)))
+            assert writer.result() == 6
+        assert got == [f"doc-{i:03d}" for i in range(12)]
+        assert len(c) == 18
