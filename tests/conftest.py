@@ -16,7 +16,9 @@ SHARED = REPO_ROOT.parent / "shared"
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 REDIS_URL = os.environ.get("INTEGRITY_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-POSTGRES_URL = os.environ.get("INTEGRITY_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+POSTGRES_URL = os.environ.get(
+    "INTEGRITY_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 
 
 def require(condition: bool, what: str) -> None:
