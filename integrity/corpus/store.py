@@ -174,6 +174,11 @@ class Corpus:
     def _init_schema(conn: sqlite3.Connection, settings: Settings, namespace: str) -> None:
         p = FingerprintParams.from_settings(settings)
         conn.execute("BEGIN IMMEDIATE")
+        # Another process may have created the schema between our look and this write lock: then the
+        # corpus is already initialised and we use it as it is.
+        if conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'").fetchone():
+            conn.execute("COMMIT")
+            return
         conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
         conn.execute(
             "CREATE TABLE docs (rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, title TEXT NOT NULL,"

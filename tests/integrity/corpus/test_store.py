@@ -152,3 +152,23 @@ def test_one_corpus_shared_by_threads(tmp_path: Path, records: list[CorpusRecord
             assert writer.result() == 6
         assert got == [f"doc-{i:03d}" for i in range(12)]
         assert len(c) == 18
+
+
+def test_concurrent_first_open_creates_schema_once(tmp_path: Path) -> None:
+    """Two processes creating the same new corpus at once: both open it, neither fails."""
+    import subprocess
+    import sys
+    from subprocess import PIPE
+
+    code = (
+        "import sys; from pathlib import Path; from integrity.corpus import Corpus\n"
+        "with Corpus.open(Path(sys.argv[1]), create=True) as c: print(len(c))\n"
+    )
+    target = tmp_path / "shared-corpus"
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code, str(target)], stdout=PIPE, stderr=PIPE)
+        for _ in range(6)
+    ]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0] * 6, [e.decode() for _, e in outs]
+    assert all(o.strip() == b"0" for o, _ in outs)
