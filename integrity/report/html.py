@@ -17,6 +17,7 @@ from typing import Any
 
 import jinja2
 
+from integrity.match.wording import classify_wording
 from integrity.report import verify
 from integrity.settings import Settings, get_settings
 
@@ -309,6 +310,7 @@ def _comparisons(
         for p in sorted(s["passages"], key=lambda p: int(p.get("start", 0))):
             start, end = int(p.get("start", 0)), int(p.get("end", 0))
             own = text[start:end] if text is not None and 0 <= start < end <= len(text) else p.get("text", "")
+            wording = classify_wording(own, p["source_text"]) if own and p.get("source_text") else None
             rows.append(
                 {
                     "start": start,
@@ -318,6 +320,7 @@ def _comparisons(
                     "text": own or "（结果未包含片段文字）",
                     "source_text": p.get("source_text") or "（结果未包含来源文字）",
                     "in_references": bool(ref_span and start >= ref_span[0] and end <= ref_span[1]),
+                    "wording": wording,
                 }
             )
         out.append({**s, "rows": rows})

@@ -120,3 +120,15 @@ def test_catalogue_shaped_journal_check(settings: Settings) -> None:
     r["journal"] = {"identified": False, "match": None, "level": {}, "candidates": []}
     rows = dict(build_context(r, TEXT, settings=settings).journal_rows)
     assert "疑似假刊" in rows["目录核验"]
+
+
+def test_passages_say_whether_they_were_copied_verbatim_or_reworded(settings: Settings) -> None:
+    r = result()
+    html = render_html(r, TEXT, settings=settings)
+    assert 'class="wording-verbatim">原文照搬</b>（词语重合 100.0%，改动 0 词）' in html
+    reworded = "本研究给出了一种依据深度学习的图像辨识办法，试验结果显示此方法拥有较高的正确率。"
+    source = "本文提出了一种基于深度学习的图像识别方法，实验结果表明该方法具有较高的准确率。"
+    passage = r["similarity"]["sources"][0]["passages"][0]
+    passage.update(text=reworded, source_text=source)
+    html = render_html(r, None, settings=settings)
+    assert 'class="wording-reworded">改写</b>' in html
