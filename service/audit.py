@@ -6,12 +6,21 @@ Rows are only ever inserted; database triggers (migration 0001) reject UPDATE an
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
 from service.db import Database
 from service.models import AuditEvent, utcnow
+
+if TYPE_CHECKING:
+    from service.auth import Principal
+
+
+def record_by(db: Database, principal: Principal, action: str, **fields: Any) -> None:
+    """``record`` for an API caller: tenant, key and role come from the principal, so no route can
+    write an event under another tenant or forget who acted."""
+    record(db, tenant=principal.tenant, key_id=principal.key_id, role=principal.role, action=action, **fields)
 
 
 def record(

@@ -171,12 +171,10 @@ def get_summary(
     if job.status != "done" or not job.result:
         raise BatchNotReady(f"批量筛查尚未完成（当前状态：{job.status}）", detail={"status": job.status})
     data = write_summary_xlsx(BatchResult.from_dict(job.result))
-    audit.record(
+    audit.record_by(
         db,
-        tenant=principal.tenant,
-        key_id=principal.key_id,
-        role=principal.role,
-        action="batch.summary",
+        principal,
+        "batch.summary",
         object_type="batch",
         object_id=job.id,
         file_sha256=job.file_sha256,

@@ -140,12 +140,10 @@ def submit_job(
         if existing is None:
             raise
         return _replay(existing, request_hash), True
-    audit.record(
+    audit.record_by(
         db,
-        tenant=principal.tenant,
-        key_id=principal.key_id,
-        role=principal.role,
-        action=f"{kind}.submit",
+        principal,
+        f"{kind}.submit",
         object_type=kind,
         object_id=job_id,
         file_sha256=sha,
@@ -244,12 +242,10 @@ def get_check(
 ) -> dict[str, Any]:
     job = load_job(db, principal, check_id, "check")
     if job.status == "done":
-        audit.record(
+        audit.record_by(
             db,
-            tenant=principal.tenant,
-            key_id=principal.key_id,
-            role=principal.role,
-            action="check.read",
+            principal,
+            "check.read",
             object_type="check",
             object_id=job.id,
             file_sha256=job.file_sha256,

@@ -45,12 +45,10 @@ def add_documents(
     with open_corpus(settings, principal.tenant) as corpus:
         outcome = corpus.add(records)
     ids = [d.id for d in body.documents]
-    audit.record(
+    audit.record_by(
         db,
-        tenant=principal.tenant,
-        key_id=principal.key_id,
-        role=principal.role,
-        action="corpus.add",
+        principal,
+        "corpus.add",
         object_type="corpus_document",
         object_id=ids[0] if len(ids) == 1 else f"{len(ids)} documents",
         detail={"ids": ids[:1000], "count": len(ids)},
@@ -96,12 +94,10 @@ def add_file(
         corpus.add(
             [CorpusRecord(id=meta.id, title=meta.title, text=meta.text, authors=meta.authors, year=meta.year)]
         )
-    audit.record(
+    audit.record_by(
         db,
-        tenant=principal.tenant,
-        key_id=principal.key_id,
-        role=principal.role,
-        action="corpus.add",
+        principal,
+        "corpus.add",
         object_type="corpus_document",
         object_id=meta.id,
         file_sha256=sha,
@@ -136,12 +132,10 @@ def delete_document(
     with open_corpus(settings, principal.tenant) as corpus:
         if not corpus.remove([doc_id]):
             raise NotFound(f"比对库中没有该文献：{doc_id}", detail={"doc_id": doc_id})
-    audit.record(
+    audit.record_by(
         db,
-        tenant=principal.tenant,
-        key_id=principal.key_id,
-        role=principal.role,
-        action="corpus.delete",
+        principal,
+        "corpus.delete",
         object_type="corpus_document",
         object_id=doc_id,
     )
