@@ -7,6 +7,7 @@ fontTools (cubic → quadratic curves), the same kind of embedded subset font re
 
 from __future__ import annotations
 
+import hashlib
 import io
 import zipfile
 from pathlib import Path
@@ -65,8 +66,27 @@ def cjk_ttf(out: Path, text: str) -> Path:
     post.mapping = {}
     post.glyphOrder = glyph_order
     font.sfntVersion = "\x00\x01\x00\x00"
+    # reportlab caches font faces by PostScript name, process-wide: every subset keeps Noto's name, so
+    # a later subset with other glyphs would be drawn with an earlier one's. Name each subset uniquely.
+    ps_name = "NotoSubset-" + hashlib.sha256("".join(sorted(chars)).encode()).hexdigest()[:12]
+    font["name"].setName(ps_name, 6, 3, 1, 0x409)
+    font["name"].setName(ps_name, 6, 1, 0, 0)
     font.save(str(out))
     return out
+
+
+def registered_font_name(font_path: Path) -> str:
+    """Register ``font_path`` with reportlab under a name derived from its content.
+
+    reportlab's font registry is process-wide: named by file name, a later test whose subset has other
+    glyphs would silently reuse an earlier test's font and lose characters."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    name = "CJK-" + hashlib.sha256(font_path.read_bytes()).hexdigest()[:16]
+    if name not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(TTFont(name, str(font_path)))
+    return name
 
 
 def _sc_index() -> int:
@@ -99,13 +119,9 @@ def make_pdf(
     a (left paragraphs, right paragraphs) pair.
     """
     from reportlab.lib.pagesizes import A4
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
     from reportlab.pdfgen import canvas
 
-    name = f"CJK-{font_path.stem}"
-    if name not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(TTFont(name, str(font_path)))
+    name = registered_font_name(font_path)
     kwargs = {}
     if encrypt_password is not None:
         from reportlab.lib.pdfencrypt import StandardEncryption
@@ -289,14 +305,10 @@ def replace_part(
 def make_superscript_pdf(out: Path, font_path: Path, lines: list[tuple[str, str, str]]) -> Path:
     """Lines of ``before`` + raised small ``mark`` (a citation such as ``[1]``) + ``after``."""
     from reportlab.lib.pagesizes import A4
-    from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.pdfmetrics import stringWidth
-    from reportlab.pdfbase.ttfonts import TTFont
     from reportlab.pdfgen import canvas
 
-    name = f"CJK-{font_path.stem}"
-    if name not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(TTFont(name, str(font_path)))
+    name = registered_font_name(font_path)
     c = canvas.Canvas(str(out), pagesize=A4)
     y = A4[1] - 120
     for before, mark, after in lines:
@@ -357,13 +369,9 @@ def make_mixed_pdf(out: Path, font_path: Path, text_page: list[str], scan_lines:
     from PIL import Image, ImageDraw, ImageFont
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.utils import ImageReader
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
     from reportlab.pdfgen import canvas
 
-    name = f"CJK-{font_path.stem}"
-    if name not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(TTFont(name, str(font_path)))
+    name = registered_font_name(font_path)
     c = canvas.Canvas(str(out), pagesize=A4)
     _flow(c, name, 10.5, text_page, 60, A4[1] - 90, A4[0] - 120, 17)
     c.showPage()
