@@ -57,6 +57,7 @@ _ID_LINE_RE = re.compile(
 )
 _AFFILIATION_RE = re.compile(r"大学|学院|研究所|研究院|医院|中心|公司|学校|实验室|局|站|厂|\d{6}")
 _NAME_TOKEN = rf"[{_CJK}·]{{2,5}}[\d,，*＊\s]*"
+_AUTHOR_LABEL_RE = re.compile(r"^\s*(?:作\s*者|著\s*者|authors?)\s*[:：]\s*", re.IGNORECASE)
 _AUTHORS_RE = re.compile(rf"^\s*({_NAME_TOKEN})(?:[,，、\s;；]+({_NAME_TOKEN}))*\s*$")
 
 
@@ -112,7 +113,8 @@ def fill_metadata(
     elif info_title:
         md.title = MetaField(info_title, info_source, 0.5)
     rest = lines[title_idx + 1 : title_idx + 6] if title_idx is not None else []
-    for ln in rest[:3]:
+    for labelled in rest[:3]:
+        ln = _AUTHOR_LABEL_RE.sub("", labelled)  # "作者：王明 李华" as some templates print it
         if _AUTHORS_RE.match(ln) and not _AFFILIATION_RE.search(ln):
             names = [
                 re.sub(r"[\d,，*＊\s]+$", "", t).strip()

@@ -177,3 +177,12 @@ def test_txt_in_a_misdetected_encoding_is_unreadable_not_zero() -> None:
         extract_bytes(wrong.encode("utf-8"), "wrong.txt", Settings())
     assert "乱码" in err.value.message and err.value.detail["text_layer"] == "unreadable"
     assert extract_bytes(chinese.encode("gbk"), "ok.txt", Settings()).text == chinese
+
+
+@pytest.mark.parametrize("line", ["作者：王明远  李晓华", "作 者: 王明远，李晓华", "Authors: 王明远、李晓华"])
+def test_labelled_author_line(line: str) -> None:
+    affiliation = "（某某大学 计算机学院，甘肃 兰州 730000）"
+    text = f"基于深度特征的数据处理方法研究\n{line}\n{affiliation}\n摘要：本文研究数据处理。\n"
+    md = extract_bytes(text.encode("utf-8"), "paper.txt", Settings()).metadata
+    assert md.authors is not None and md.authors.value == ["王明远", "李晓华"]
+    assert md.affiliations is not None and md.affiliations.value == ["某某大学 计算机学院，甘肃 兰州 730000"]
