@@ -10,15 +10,14 @@ import pytest
 from integrity.errors import UnreadableText
 from integrity.ingest import extract, extract_bytes
 from integrity.settings import Settings
+from tests.conftest import require
 from tests.integrity.ingest import conftest as paper
 from tests.integrity.ingest import docs
 
 
 @pytest.fixture(scope="module")
 def scan_pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    require_font = docs.NOTO.is_file()
-    if not require_font:
-        pytest.skip("fonts-noto-cjk missing")
+    require(docs.NOTO.is_file(), "fonts-noto-cjk (make setup)")
     return docs.make_scan_pdf(tmp_path_factory.mktemp("scan") / "scan.pdf", paper.SCAN_LINES)
 
 
