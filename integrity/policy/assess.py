@@ -619,31 +619,46 @@ def _copy_ratio(
             f"本政策未规定{LEVEL_ZH[target]}论文的复制比上限，{metric} {_pct(ratio)} 仅供参考",
         )
         return recognised
-    over = ratio > threshold + _EPS
-    if not over:
+    over_target = ratio > threshold + _EPS
+    # The recognised level must hold its own threshold too, whatever was claimed: a core-journal paper over
+    # the core limit is "not treated as core" (seed 003) even when the applicant only claims provincial.
+    result, fallback = _level_within_threshold(policy, claims, ratio, recognised)
+    if not over_target and result == recognised:
         return recognised
-    result = recognised
-    fallback = ""
-    if recognised is not None:
-        own = policy.threshold(recognised, claims.title_grade)
-        if own is not None and ratio > own + _EPS:
-            result = None
-            if recognised == "core" and policy.downgrade_when_over_core_threshold:
-                prov = policy.threshold("provincial", claims.title_grade)
-                if prov is not None and ratio <= prov + _EPS:
-                    result = "provincial"
-                    fallback = f"；未超过省级期刊 {_pct(prov)}，可按省级期刊论文对待"
+    exceeded = target if over_target else recognised
+    assert exceeded is not None
+    limit = threshold if over_target else policy.threshold(exceeded, claims.title_grade)
+    # A rejection when the paper then misses the level the applicant claims (or every level); unclaimed
+    # or still meeting the claim, it is a downgrade the verdict reports.
+    claimed = claims.claimed_level
+    misses_claim = result is None or (claimed is not None and LEVEL_RANK[result] < LEVEL_RANK[claimed])
     findings.add(
         "copy_ratio_over_threshold",
-        "reject",
-        f"{metric} {_pct(ratio)} 超过{LEVEL_ZH[target]}论文上限 {_pct(threshold)}，"
-        f"不按{LEVEL_ZH[target]}论文对待{fallback}",
+        "reject" if misses_claim else "info",
+        f"{metric} {_pct(ratio)} 超过{LEVEL_ZH[exceeded]}论文上限 {_pct(limit or 0.0)}，"
+        f"不按{LEVEL_ZH[exceeded]}论文对待{fallback}",
         metric=policy.copy_ratio_metric,
         ratio=ratio,
-        threshold=threshold,
-        level=target,
+        threshold=limit,
+        level=exceeded,
     )
     return result
+
+
+def _level_within_threshold(
+    policy: Policy, claims: PaperClaims, ratio: float, recognised: str | None
+) -> tuple[str | None, str]:
+    """The level the paper keeps given its copy ratio, and the zh-CN note when it drops to provincial."""
+    if recognised is None:
+        return None, ""
+    own = policy.threshold(recognised, claims.title_grade)
+    if own is None or ratio <= own + _EPS:
+        return recognised, ""
+    if recognised == "core" and policy.downgrade_when_over_core_threshold:
+        prov = policy.threshold("provincial", claims.title_grade)
+        if prov is not None and ratio <= prov + _EPS:
+            return "provincial", f"；未超过省级期刊 {_pct(prov)}，可按省级期刊论文对待"
+    return None, ""
 
 
 def _authorship(findings: _Findings, policy: Policy, applicant: str | None, authors: list[str]) -> None:
