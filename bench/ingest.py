@@ -15,8 +15,6 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import os
-import platform
 import re
 import statistics
 import sys
@@ -26,32 +24,21 @@ from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any
 
+from bench.machine import machine
+
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_BENCH = REPO.parent / "shared" / "bench" / "dev"
 
 
-def machine() -> dict[str, Any]:
-    cpu = platform.processor() or ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+def machine_and_engines() -> dict[str, Any]:
+    """The shared machine description plus the versions of the extraction engines measured."""
     versions: dict[str, str | None] = {}
     for pkg in ("pypdfium2", "pdfplumber", "pdfminer.six", "python-docx", "pytesseract"):
         try:
             versions[pkg] = importlib_metadata.version(pkg)
         except importlib_metadata.PackageNotFoundError:
             versions[pkg] = None
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "versions": versions,
-    }
+    return {**machine(), "versions": versions}
 
 
 def shingles(text: str, k: int = 8) -> set[str]:
@@ -229,8 +216,8 @@ def main(argv: list[str] | None = None) -> int:
     import pypdfium2 as pdfium
 
     pages_of = {p: len(pdfium.PdfDocument(p.read_bytes())) for p in pdfs}
-    m = machine()
-    print(f"machine: {m['cpu']}, {m['cores']} cores, Python {m['python']}, {m['platform']}")
+    m = machine_and_engines()
+    print(f"machine: {m['cpu_model']}, {m['nproc']} cores, Python {m['python']}, {m['platform']}")
     print(f"engines: {m['versions']}")
     print(f"cases: {len(pdfs)} PDFs ({len(TWO_COLUMN)} two-column), {sum(pages_of.values())} pages")
     print("PDF engines (in-process, single core):")

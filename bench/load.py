@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import random
 import statistics
 import subprocess
@@ -27,34 +26,11 @@ from typing import Any
 
 import httpx
 
+from bench.machine import machine
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 ADMIN_KEY = "ik_bench_admin_" + uuid.uuid4().hex
-
-
-def machine() -> dict[str, Any]:
-    cpu = platform.processor() or ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem_gb = None
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                mem_gb = round(int(line.split()[1]) / 1024 / 1024, 1)
-    except OSError:
-        pass
-    return {
-        "cpu": cpu,
-        "cpus": os.cpu_count(),
-        "memory_gb": mem_gb,
-        "python": platform.python_version(),
-        "os": platform.platform(),
-    }
 
 
 def load_abstracts(n: int) -> list[dict[str, Any]]:
@@ -311,7 +287,7 @@ def main() -> None:
         "results": [run_mode(m, args, docs, papers) for m in modes],
     }
     m = report["machine"]
-    print(f"machine: {m['cpu']} × {m['cpus']} CPUs, {m['memory_gb']} GB RAM, Python {m['python']}")
+    print(f"machine: {m['cpu_model']} × {m['nproc']} CPUs, {m['ram_gib']} GiB RAM, Python {m['python']}")
     cols = [
         "mode",
         "requests",

@@ -13,7 +13,6 @@ import argparse
 import hashlib
 import json
 import os
-import platform
 import shutil
 import sys
 import time
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import integrity
+from bench.machine import machine
 from bench.speed.engine import (
     build_corpus,
     corpus_disk,
@@ -37,27 +37,6 @@ REPO = Path(__file__).resolve().parents[2]
 TARGET_CHECKS_PER_S = 10.0
 TARGET_PEER_RATIO = 5.0
 TARGET_KIB_PER_DOC = 4.0
-
-
-def machine() -> dict[str, Any]:
-    cpu = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-        meminfo = Path("/proc/meminfo").read_text().splitlines()
-        mem_kib = next(int(line.split()[1]) for line in meminfo if "MemTotal" in line)
-    except (OSError, StopIteration, ValueError):
-        mem_kib = 0
-    return {
-        "nproc": os.cpu_count(),
-        "cpu_model": cpu or platform.processor(),
-        "ram_gib": round(mem_kib / 1024 / 1024, 1),
-        "python": platform.python_version(),
-        "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
-        "platform": platform.platform(),
-    }
 
 
 def engine_key(settings_fields: dict[str, Any]) -> str:

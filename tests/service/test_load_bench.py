@@ -31,7 +31,7 @@ def test_load_bench_smoke(tmp_path: Path, shared_dir: Path) -> None:
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "accepted_per_s" in proc.stdout and "machine:" in proc.stdout
     report = json.loads(out.read_text(encoding="utf-8"))
-    assert report["machine"]["cpus"] >= 1
+    assert report["machine"]["nproc"] >= 1
     (result,) = report["results"]
     assert result["mode"] == "inprocess" and result["requests"] == 4 and result["failed"] == 0
     assert result["accepted_per_s"] > 0 and result["completed_per_s"] > 0
