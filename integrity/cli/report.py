@@ -40,10 +40,16 @@ def report(
     text = paper_text(paper, result) if paper is not None else None
     code = None
     if register:
+        from integrity.cli.plugins import report_registrar
         from integrity.settings import get_settings
-        from service.routers.reports import register_cli_report
 
-        code = register_cli_report(result, get_settings(), output_format.value)
+        registrar = report_registrar()
+        if registrar is None:
+            raise InputError(
+                "未安装服务组件（service），无法登记验证码：请去掉 --register 或安装完整的 integrity 包",
+                code="service_not_installed",
+            )
+        code = registrar(result, get_settings(), output_format.value)
     data = render_report(result, text, fmt=output_format.value, code=code)
     if output is None:
         if str(check_json) == "-":

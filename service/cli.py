@@ -1,7 +1,8 @@
-"""``integrity serve | worker | keys create|list|revoke | audit | db upgrade``.
+"""``integrity serve | worker | keys create|list|revoke | audit | db upgrade`` and ``report --register``.
 
-Service code (FastAPI, SQLAlchemy, Celery) is imported inside the commands only, so the core CLI starts
-fast and ``integrity/`` keeps no import-time dependency on ``service/`` or ``workers/``.
+The service adds these to the core CLI through the ``integrity.cli_plugins`` entry point (pyproject.toml),
+so ``integrity/`` never imports ``service/``. Service code (FastAPI, SQLAlchemy, Celery) is imported
+inside the commands only, so ``integrity --help`` and ``integrity check`` still start fast.
 """
 
 from __future__ import annotations
@@ -23,7 +24,10 @@ class Role(StrEnum):
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the root app."""
+    """Entry point ``integrity.cli_plugins: service``: add the service's commands to the root app."""
+    from integrity.cli.plugins import set_report_registrar
+
+    set_report_registrar(_register_report)
     app.command("serve")(serve)
     app.command("worker", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(worker)
     app.command("audit")(audit)
@@ -36,6 +40,13 @@ def _settings() -> Any:
     from integrity.settings import get_settings
 
     return get_settings()
+
+
+def _register_report(result: dict[str, Any], settings: Any, fmt: str) -> str:
+    """``integrity report --register``: store the verification code in the service database."""
+    from service.routers.reports import register_cli_report
+
+    return register_cli_report(result, settings, fmt)
 
 
 def _database() -> Any:
