@@ -34,8 +34,10 @@ admin（另可管理密钥、查看审计记录）。错误统一为 `{"error": 
 
 
 def error_response(status: int, code: str, message: str, detail: Any = None) -> JSONResponse:
+    from service.redact import redact
+
     return JSONResponse(
-        {"error": {"code": code, "message": message, "detail": detail or {}}},
+        {"error": {"code": code, "message": redact(message), "detail": redact(detail or {})}},
         status_code=status,
         headers={"Retry-After": str(detail.get("retry_after_s"))}
         if isinstance(detail, dict) and "retry_after_s" in detail

@@ -203,7 +203,7 @@ def create_check(
 ) -> JSONResponse:
     meta = parse_metadata(metadata)
     policy = None
-    if meta.verdict:  # an unknown policy_id is refused now, not after the job ran
+    if meta.verdict or meta.policy_id:  # a bad or unknown policy_id is refused now, not after the job ran
         from integrity.policy import load_policy
 
         policy = load_policy(meta.policy_id, settings)
