@@ -108,6 +108,7 @@ class RetentionSweeper:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for ``settings`` (default: the environment). Nothing runs until start-up."""
     from service.auth import bootstrap_admin
+    from service.bodylimit import BodyLimitGate, bearer_authenticator
     from service.jobs import load_job_kinds, make_queue
     from service.ratelimit import make_rate_limiter
 
@@ -146,17 +147,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.rate_limiter = make_rate_limiter(settings)
     _install_error_handlers(app)
 
-    @app.middleware("http")
-    async def _body_limit(request: Request, call_next: Any) -> Any:
-        """Refuse oversized bodies (JSON corpus uploads included) before reading them."""
-        length = request.headers.get("content-length")
-        limit = settings.max_upload_bytes + 1024 * 1024  # multipart framing on top of the file
-        if length and length.isdigit() and int(length) > limit:
-            from service.uploads import too_large
-
-            exc = too_large(settings.max_upload_bytes)
-            return error_response(exc.http_status, exc.code, exc.message, exc.detail)
-        return await call_next(request)
+    # authenticate before reading a body, then read at most the route's limit (service/bodylimit.py)
+    app.state.body_authenticators = [bearer_authenticator]
+    app.add_middleware(BodyLimitGate, settings=settings)
 
     for name in ROUTERS:
         try:
