@@ -48,12 +48,12 @@ class QueueUnavailable(IntegrityError):
 def parse_metadata(raw: str | None) -> CheckMetadata:
     if not raw:
         return CheckMetadata()
+    from service.boundedjson import BoundedJsonError, loads
+
     try:
-        data = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise IntegrityError(
-            f"metadata 不是有效的 JSON：{exc.msg}（第 {exc.pos} 个字符）", code="invalid_metadata"
-        ) from exc
+        data = loads(raw)
+    except BoundedJsonError as exc:
+        raise IntegrityError(f"metadata {exc.message}", code="invalid_metadata", detail=exc.detail) from exc
     try:
         return CheckMetadata.model_validate(data)
     except ValidationError as exc:
