@@ -110,6 +110,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from service.auth import bootstrap_admin
     from service.bodylimit import BodyLimitGate, bearer_authenticator
     from service.jobs import load_job_kinds, make_queue
+    from service.openapi import ERROR_RESPONSES
+    from service.openapi import install as install_openapi
     from service.ratelimit import make_rate_limiter
 
     settings = settings or get_settings()
@@ -158,5 +160,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if exc.name == f"service.routers.{name}":
                 continue  # a router a colleague has not added yet
             raise
-        app.include_router(module.router)
+        app.include_router(module.router, responses=ERROR_RESPONSES)  # error model in the OpenAPI schema
+    install_openapi(app)
     return app

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError as DbIntegrityError
 from integrity.errors import IntegrityError
 from integrity.settings import Settings
 from service import audit
-from service.auth import NotFound, Principal, require_key
+from service.auth import Forbidden, NotFound, Principal, require_key
 from service.db import Database
 from service.deps import get_db, get_queue, get_settings
 from service.jobs import job_to_dict
@@ -202,6 +202,12 @@ def create_check(
     queue: Any = Depends(get_queue),
 ) -> JSONResponse:
     meta = parse_metadata(metadata)
+    if meta.add_to_corpus and not principal.can("reviewer"):  # corpus writes are for reviewers (README)
+        raise Forbidden(
+            "权限不足：add_to_corpus（将论文加入比对库）需要 reviewer 及以上角色，当前密钥角色为 "
+            f"{principal.role}",
+            detail={"required_role": "reviewer", "role": principal.role, "field": "metadata.add_to_corpus"},
+        )
     policy = None
     if meta.verdict or meta.policy_id:  # a bad or unknown policy_id is refused now, not after the job ran
         from integrity.policy import load_policy
