@@ -34,8 +34,10 @@ admin（另可管理密钥、查看审计记录）。错误统一为 `{"error": 
 
 
 def error_response(status: int, code: str, message: str, detail: Any = None) -> JSONResponse:
+    from service.redact import redact
+
     return JSONResponse(
-        {"error": {"code": code, "message": message, "detail": detail or {}}},
+        {"error": {"code": code, "message": redact(message), "detail": redact(detail or {})}},
         status_code=status,
         headers={"Retry-After": str(detail.get("retry_after_s"))}
         if isinstance(detail, dict) and "retry_after_s" in detail
@@ -106,7 +108,10 @@ class RetentionSweeper:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for ``settings`` (default: the environment). Nothing runs until start-up."""
     from service.auth import bootstrap_admin
+    from service.bodylimit import BodyLimitGate, bearer_authenticator
     from service.jobs import load_job_kinds, make_queue
+    from service.openapi import ERROR_RESPONSES
+    from service.openapi import install as install_openapi
     from service.ratelimit import make_rate_limiter
 
     settings = settings or get_settings()
@@ -144,17 +149,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.rate_limiter = make_rate_limiter(settings)
     _install_error_handlers(app)
 
-    @app.middleware("http")
-    async def _body_limit(request: Request, call_next: Any) -> Any:
-        """Refuse oversized bodies (JSON corpus uploads included) before reading them."""
-        length = request.headers.get("content-length")
-        limit = settings.max_upload_bytes + 1024 * 1024  # multipart framing on top of the file
-        if length and length.isdigit() and int(length) > limit:
-            from service.uploads import too_large
-
-            exc = too_large(settings.max_upload_bytes)
-            return error_response(exc.http_status, exc.code, exc.message, exc.detail)
-        return await call_next(request)
+    # authenticate before reading a body, then read at most the route's limit (service/bodylimit.py)
+    app.state.body_authenticators = [bearer_authenticator]
+    app.add_middleware(BodyLimitGate, settings=settings)
 
     for name in ROUTERS:
         try:
@@ -163,5 +160,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if exc.name == f"service.routers.{name}":
                 continue  # a router a colleague has not added yet
             raise
-        app.include_router(module.router)
+        app.include_router(module.router, responses=ERROR_RESPONSES)  # error model in the OpenAPI schema
+    install_openapi(app)
     return app

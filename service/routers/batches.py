@@ -48,6 +48,10 @@ def create_batch(
     db: Database = Depends(get_db),
     queue: Any = Depends(get_queue),
 ) -> JSONResponse:
+    if policy_id:  # a malformed or unknown policy is refused before anything is read or queued
+        from integrity.policy import load_policy
+
+        load_policy(policy_id, settings)
     data = manifest.file.read(MAX_MANIFEST_BYTES + 1)
     if len(data) > MAX_MANIFEST_BYTES:
         raise InputError(

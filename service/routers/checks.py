@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError as DbIntegrityError
 from integrity.errors import IntegrityError
 from integrity.settings import Settings
 from service import audit
-from service.auth import NotFound, Principal, require_key
+from service.auth import Forbidden, NotFound, Principal, require_key
 from service.db import Database
 from service.deps import get_db, get_queue, get_settings
 from service.jobs import job_to_dict
@@ -48,12 +48,12 @@ class QueueUnavailable(IntegrityError):
 def parse_metadata(raw: str | None) -> CheckMetadata:
     if not raw:
         return CheckMetadata()
+    from service.boundedjson import BoundedJsonError, loads
+
     try:
-        data = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise IntegrityError(
-            f"metadata 不是有效的 JSON：{exc.msg}（第 {exc.pos} 个字符）", code="invalid_metadata"
-        ) from exc
+        data = loads(raw)
+    except BoundedJsonError as exc:
+        raise IntegrityError(f"metadata {exc.message}", code="invalid_metadata", detail=exc.detail) from exc
     try:
         return CheckMetadata.model_validate(data)
     except ValidationError as exc:
@@ -202,8 +202,14 @@ def create_check(
     queue: Any = Depends(get_queue),
 ) -> JSONResponse:
     meta = parse_metadata(metadata)
+    if meta.add_to_corpus and not principal.can("reviewer"):  # corpus writes are for reviewers (README)
+        raise Forbidden(
+            "权限不足：add_to_corpus（将论文加入比对库）需要 reviewer 及以上角色，当前密钥角色为 "
+            f"{principal.role}",
+            detail={"required_role": "reviewer", "role": principal.role, "field": "metadata.add_to_corpus"},
+        )
     policy = None
-    if meta.verdict:  # an unknown policy_id is refused now, not after the job ran
+    if meta.verdict or meta.policy_id:  # a bad or unknown policy_id is refused now, not after the job ran
         from integrity.policy import load_policy
 
         policy = load_policy(meta.policy_id, settings)
