@@ -62,9 +62,11 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         messages = {404: "接口不存在", 405: "不支持该请求方法"}
-        return error_response(
+        response = error_response(
             exc.status_code, f"http_{exc.status_code}", messages.get(exc.status_code, str(exc.detail))
         )
+        response.headers.update(exc.headers or {})  # 405 keeps its Allow header
+        return response
 
     @app.exception_handler(Exception)
     async def _crash(_: Request, exc: Exception) -> JSONResponse:
