@@ -1,17 +1,21 @@
-// integrity web page: sign in with an API key, upload a paper or a batch, watch progress, read reports.
+// integrity web page: sign in (user name + password, or an API key), upload a paper or a batch, watch progress, read reports.
 // Plain JS, no build step. Everything from the server is inserted with textContent (never innerHTML);
 // reports are shown in a sandboxed iframe (no scripts, opaque origin).
 "use strict";
 
 const KEY_STORE = "integrity.api_key";
+const TENANT_STORE = "integrity.tenant";
+let csrfToken = "";  // of the signed-in session; kept in memory only, GET /v1/session returns it again
 const POLL_MS = 500;
 const $ = (id) => document.getElementById(id);
 
 function apiKey() { return sessionStorage.getItem(KEY_STORE) || ""; }
 
 async function api(path, options = {}) {
-  const headers = Object.assign({}, options.headers || {}, { Authorization: "Bearer " + apiKey() });
-  const res = await fetch(path, Object.assign({}, options, { headers }));
+  const headers = Object.assign({}, options.headers || {});
+  if (apiKey()) headers.Authorization = "Bearer " + apiKey();
+  else if (options.method && options.method !== "GET") headers["X-CSRF-Token"] = csrfToken;
+  const res = await fetch(path, Object.assign({ credentials: "same-origin" }, options, { headers }));
   if (!res.ok) {
     let message = "请求失败（HTTP " + res.status + "）";
     try {
@@ -55,6 +59,13 @@ async function showReport(checkId) {
 }
 
 // ---------------------------------------------------------------- sign in
+function showApp(who) {
+  $("login-view").hidden = true;
+  $("app-view").hidden = false;
+  $("logout").hidden = false;
+  $("who").textContent = who;
+}
+
 async function login(key) {
   sessionStorage.setItem(KEY_STORE, key);
   try {
@@ -63,14 +74,37 @@ async function login(key) {
     sessionStorage.removeItem(KEY_STORE);
     throw e;
   }
-  $("login-view").hidden = true;
-  $("app-view").hidden = false;
-  $("logout").hidden = false;
-  $("who").textContent = "已登录（密钥 " + key.slice(0, 8) + "…）";
+  showApp("已登录（密钥 " + key.slice(0, 8) + "…）");
 }
 
-function logout() {
-  sessionStorage.removeItem(KEY_STORE);
+function showUser(me) {
+  csrfToken = me.csrf_token;
+  showApp("已登录：" + (me.display_name || me.username) + "（" + me.tenant + "，" + me.role + "）");
+}
+
+async function userLogin(tenant, username, password) {
+  const res = await fetch("/v1/session", {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ tenant, username, password }),
+  });
+  const body = await res.json().catch(() => ({}));
+  if (!res.ok) throw new Error((body.error && body.error.message) || "登录失败（HTTP " + res.status + "）");
+  localStorage.setItem(TENANT_STORE, tenant);
+  showUser(body);
+}
+
+async function resumeSession() {
+  const res = await fetch("/v1/session", { credentials: "same-origin" });
+  if (!res.ok) return;
+  const me = await res.json();
+  if (me.kind === "user") showUser(me);
+}
+
+async function logout() {
+  if (apiKey()) sessionStorage.removeItem(KEY_STORE);
+  else await api("/v1/session", { method: "DELETE" }).catch(() => {});
   location.reload();
 }
 
@@ -279,6 +313,21 @@ document.addEventListener("DOMContentLoaded", () => {
       $("login-error").textContent = e.status === 401 ? "API 密钥无效或已吊销" : e.message;
     }
   });
+  $("user-login-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    $("user-login-error").textContent = "";
+    const btn = $("user-login-btn");
+    btn.disabled = true;
+    try {
+      await userLogin($("login-tenant").value.trim(), $("login-username").value.trim(), $("login-password").value);
+    } catch (e) {
+      $("user-login-error").textContent = e.message;
+    } finally {
+      btn.disabled = false;
+      $("login-password").value = "";
+    }
+  });
+  $("login-tenant").value = localStorage.getItem(TENANT_STORE) || "";
   $("logout").addEventListener("click", logout);
   document.querySelectorAll(".tab").forEach((b) => b.addEventListener("click", () => switchTab(b.dataset.tab)));
   $("single-form").addEventListener("submit", submitSingle);
@@ -295,4 +344,5 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   $("history-refresh").addEventListener("click", () => loadHistory());
   if (apiKey()) login(apiKey()).catch(() => {});
+  else resumeSession().catch(() => {});
 });
