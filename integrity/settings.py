@@ -82,6 +82,14 @@ class Settings(BaseSettings):
         default=7200, ge=60, description="Broker redelivery delay; must exceed task_time_limit_s"
     )
 
+    # --- people signing in to the web page (API keys stay for systems) ---------------------------
+    login_max_failures: int = Field(default=5, ge=1, le=100, description="Wrong passwords before a lockout")
+    login_lockout_s: int = Field(default=900, ge=1, description="How long a locked account stays locked")
+    session_ttl_s: int = Field(default=8 * 3600, ge=60, description="Web sign-in lifetime (seconds)")
+    session_cookie_secure: bool | None = Field(
+        default=None, description="Secure flag of the session cookie; default: when public_base_url is https"
+    )
+
     # --- batches (zip + manifest screening) -----------------------------------------------------
     batch_max_upload_bytes: int = Field(default=1024**3, ge=1024, description="Largest batch zip upload")
     batch_max_files: int = Field(default=5000, ge=1, description="Files allowed in one batch zip")

@@ -195,10 +195,9 @@ def _run(
     from integrity.ingest import extract
 
     files = _index_files(folder)
-    total = len(rows)
-    steps = total * 2  # checking, then the cross-check
+    total = len(rows)  # progress counts papers (a clerk's unit), not internal steps
     outcomes: list[PaperOutcome] = []
-    _tick(progress, 0, steps, "检测论文")
+    _tick(progress, 0, total, "检测论文")
     with CrossChecker(settings) as cross:
         corpus_info = corpus.describe()
         for i, row in enumerate(rows, 1):
@@ -207,7 +206,7 @@ def _run(
                 outcomes.append(
                     PaperOutcome(row, "error", "file_missing", f"第 {row.row} 行：找不到文件 {row.file_name}")
                 )
-                _tick(progress, i, steps, "检测论文")
+                _tick(progress, i, total, "检测论文")
                 continue
             options = _options(row, policy_id)
             try:
@@ -229,9 +228,11 @@ def _run(
                 cross.add(outcome, doc, _corpus_spans(result))
                 if on_result is not None:
                     on_result(outcome, result)
-            _tick(progress, i, steps, "检测论文")
-        flags = cross.run(outcomes, lambda done: _tick(progress, total + done, steps, "交叉比对"))
-    _tick(progress, steps, steps, "完成")
+            _tick(progress, i, total, "检测论文")
+        flags = cross.run(
+            outcomes, lambda done: _tick(progress, total, total, f"交叉比对（{done}/{total} 篇）")
+        )
+    _tick(progress, total, total, "完成")
     return BatchResult(outcomes, manifest_errors, flags)
 
 

@@ -152,10 +152,12 @@ def get_progress(
 def _progress(job: Job) -> dict[str, Any]:
     p = dict(job.progress or {})
     papers = len((job.params or {}).get("rows") or [])
-    done, total = int(p.get("done", 0)), int(p.get("total", 0) or papers * 2)
+    done, total = int(p.get("done", 0)), int(p.get("total", 0) or papers)  # papers checked / papers
     if job.status == "done":
         done = total = max(total, 1)
     percent = round(100 * done / total, 1) if total else 0.0
+    if job.status != "done":
+        percent = min(percent, 99.0)  # all papers read, cross-check still running: not finished yet
     return {
         "done": done,
         "total": total,

@@ -277,9 +277,29 @@ def list_checks(
         if status:
             q = q.where(Job.status == status)
         jobs = list(s.scalars(q))
-    items = []
-    for j in jobs:
-        d = job_to_dict(j)
-        d.pop("result", None)
-        items.append(d)
-    return {"items": items}
+    return {"items": [history_item(j) for j in jobs]}
+
+
+def history_item(job: Job) -> dict[str, Any]:
+    """A list row: the job without its full result, plus what a clerk's history shows at a glance —
+    applicant, total copy ratio, verdict and (for a batch paper) the batch and manifest row."""
+    d = job_to_dict(job)
+    result = d.pop("result", None) or {}
+    params = job.params or {}
+    meta = params.get("metadata") or {}
+    verdict = result.get("verdict") or {}
+    claims = (verdict.get("inputs") or {}).get("values") or {} if isinstance(verdict, dict) else {}
+    d["applicant"] = meta.get("applicant") or claims.get("applicant")
+    d["total_copy_ratio"] = (result.get("similarity") or {}).get("total_copy_ratio")
+    d["verdict"] = (
+        {
+            "accepted": verdict.get("accepted"),
+            "recognised_level": verdict.get("recognised_level"),
+            "summary": verdict.get("summary"),
+        }
+        if verdict
+        else None
+    )
+    d["batch_id"] = params.get("batch_id")
+    d["batch_row"] = params.get("row")
+    return d
