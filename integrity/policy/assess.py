@@ -229,6 +229,8 @@ def assess(
     if recognised == "provincial" and level is not None and level.provincial_evidence:
         findings.add("provincial_by_registry", "info", f"省级期刊认定依据：{level.provincial_evidence}")
     _authorship(findings, policy, claims.applicant, authors)
+    if findings.has("applicant_not_author"):
+        recognised = None  # forged authorship: the paper counts at no level, whatever its journal
     _cnki(findings, policy, claims, journal)
     accepted = (
         recognised is not None

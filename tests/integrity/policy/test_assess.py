@@ -388,6 +388,12 @@ def test_applicant_authorship(
             f["message"] for f in out["verdict"]["findings"] if f["code"] == "applicant_not_author"
         )
         assert found["applicant_not_author"] == "reject"
+        # a paper whose authorship fails is recognised at no level (issue 13)
+        assert out["verdict"]["recognised_level"] is None
+        assert out["verdict"]["accepted"] is False
+        assert "可认定级别：无" in out["verdict"]["summary"]
+    else:
+        assert out["verdict"]["recognised_level"] == "provincial"
 
 
 def test_authors_unknown_is_a_warning(catalogue: Catalogue, gansu: Policy) -> None:

@@ -106,6 +106,7 @@ def test_copied_supplement_paper_lists_every_problem(tmp_path: Path, corpus: Pat
     assert found.get("copy_ratio_over_threshold") == "reject"
     assert found.get("applicant_not_author") == "reject"
     assert verdict["accepted"] is False
+    assert verdict["recognised_level"] is None  # forged authorship: no level at all (issue 13)
     assert verdict["inputs"]["year"] == {"value": 2019, "source": "claims"}
 
 
