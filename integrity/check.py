@@ -32,7 +32,7 @@ def check_paper(
     doc = extract(Path(paper), settings)
     with Corpus.open(Path(corpus_dir), settings) as corpus:
         similarity = compare_document(doc, corpus, options)
-        corpus_info = corpus.describe()
+        corpus_info = {**corpus.describe(), "label": str(corpus_dir)}
     return build_result(Path(paper), doc, similarity, options, settings, corpus_info)
 
 
@@ -73,7 +73,17 @@ def build_result(
 
         policy = load_policy(options.policy_id, settings)
         catalogue = Catalogue.open(settings.catalogue_path)
-        result.update(assess(doc, similarity, options.claims, policy, catalogue))
+        result.update(
+            assess(
+                doc,
+                similarity,
+                options.claims,
+                policy,
+                catalogue,
+                corpus=corpus_info,
+                min_corpus_documents=settings.min_corpus_documents,
+            )
+        )
     return result
 
 

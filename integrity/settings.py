@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     catalogue_path: Path = CORPORA_DIR / "catalogue" / "catalogue.sqlite"
     policy_dir: Path = CORPORA_DIR / "policies"
     default_policy: str = "gansu-pingliang-2022"
+    # Below this many documents a 比对库 is no basis for the copy-ratio rule: a low ratio against a tiny
+    # corpus says nothing, so the verdict is 需核实 (finding ``corpus_too_small``), never 认可.
+    min_corpus_documents: int = Field(
+        default=1000, ge=0, description="Smallest 比对库 (documents) the copy-ratio rule may rely on"
+    )
 
     # --- service -------------------------------------------------------------------------------
     admin_api_key: SecretStr | None = None

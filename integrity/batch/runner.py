@@ -241,6 +241,8 @@ def summarise(row: ManifestRow, result: dict[str, Any]) -> PaperOutcome:
     verdict = result.get("verdict")
     if not verdict:
         status = "checked"
+    elif verdict.get("status") == "review":
+        status = "review"
     elif not verdict.get("accepted"):
         status = "rejected"
     elif any(f.get("severity") in ("reject", "warning") for f in verdict.get("findings") or []):

@@ -38,8 +38,10 @@ def paper(header: str, body: str) -> str:
     )
 
 
-def run(tmp_path: Path, *args: str | Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "INTEGRITY_DATA_DIR": str(tmp_path)}
+def run(
+    tmp_path: Path, *args: str | Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "INTEGRITY_DATA_DIR": str(tmp_path), **(env or {})}
     return subprocess.run([*BIN, *map(str, args)], capture_output=True, text=True, env=env, timeout=180)
 
 
@@ -55,10 +57,12 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root / "corpus"
 
 
-def check(tmp_path: Path, corpus: Path, text: str, *args: str) -> dict[str, Any]:
+def check(
+    tmp_path: Path, corpus: Path, text: str, *args: str, env: dict[str, str] | None = None
+) -> dict[str, Any]:
     path = tmp_path / "paper.txt"
     path.write_text(text, encoding="utf-8")
-    r = run(tmp_path, "check", path, "--corpus", corpus, "--format", "json", *args)
+    r = run(tmp_path, "check", path, "--corpus", corpus, "--format", "json", *args, env=env)
     assert r.returncode == 0, r.stderr
     return dict(json.loads(r.stdout))
 
@@ -76,6 +80,7 @@ def test_clean_core_paper_is_accepted(tmp_path: Path, corpus: Path) -> None:
         "李明",
         "--claimed-level",
         "core",
+        env={"INTEGRITY_MIN_CORPUS_DOCUMENTS": "0"},  # a 2-document corpus accepted on purpose here
     )
     verdict = result["verdict"]
     assert result["journal"]["identified"], verdict["findings"]

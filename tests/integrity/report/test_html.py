@@ -96,9 +96,10 @@ def test_verification_block(settings: Settings) -> None:
 def test_clean_result_and_bad_format(settings: Settings) -> None:
     r = result()
     r["similarity"].update(sources=[], total_copy_ratio=0.0)
-    r["verdict"].update(accepted=True, findings=[], summary="符合要求")
+    r["verdict"].update(accepted=True, findings=[], summary="认可：按核心期刊论文认定，总文字复制比 0.0%")
     html = render_report(r, TEXT, settings=settings).decode("utf-8")
-    assert "未发现相似来源" in html and "认定通过" in html and "未发现问题" in html
+    assert "未发现相似来源" in html and "未发现问题" in html
+    assert html.count("认可：按核心期刊论文认定") == 1 and "认定通过：认可" not in html  # verdict line once
     with pytest.raises(Exception, match="不支持的报告格式"):
         render_report(r, fmt="docx", settings=settings)
 
