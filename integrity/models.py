@@ -102,6 +102,7 @@ class SourceMatch:
     authors: list[str] = field(default_factory=list)
     year: int | None = None
     is_self: bool = False  # excluded from ``copy_ratio_excluding_self``
+    corpus: str | None = None  # label of the 比对库 the source came from (own or a shared base corpus)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

@@ -167,14 +167,17 @@ def run_batch(
     ``corpus_dir`` is a corpus directory, or an already open ``Corpus`` (the service opens the tenant's
     corpus with its namespace); an open corpus is left open.
     """
+    from integrity.check import search_corpora
     from integrity.corpus import Corpus
 
     settings = settings or get_settings()
     folder = Path(folder).resolve()
     opened = isinstance(corpus_dir, (str, Path))
     corpus: Any = Corpus.open(Path(corpus_dir), settings) if opened else corpus_dir
+    label = str(corpus_dir) if opened else str(getattr(corpus, "directory", "比对库"))
     try:
-        return _run(folder, rows, manifest_errors, corpus, policy_id, settings, progress, on_result)
+        with search_corpora(corpus, label, settings) as searched:  # plus the shared base corpora
+            return _run(folder, rows, manifest_errors, searched, policy_id, settings, progress, on_result)
     finally:
         if opened:
             corpus.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -43,3 +44,29 @@ def test_the_minimum_is_a_setting(tmp_path: Path, corpus: Path) -> None:
     verdict = clean_core(tmp_path, corpus, "INTEGRITY_MIN_CORPUS_DOCUMENTS=2")["verdict"]
     assert verdict["accepted"] is True and verdict["status"] == "accepted", verdict["findings"]
     assert "corpus_too_small" not in {f["code"] for f in verdict["findings"]}
+
+
+def test_shared_base_corpora_are_searched_and_label_their_sources(tmp_path: Path, corpus: Path) -> None:
+    from tests.integrity.policy.test_check_verdict import OTHER, SOURCE, run
+
+    base = tmp_path / "province"
+    jl = tmp_path / "base.jsonl"
+    jl.write_text(
+        json.dumps({"id": "prov1", "title": "降水趋势", "text": OTHER * 2}, ensure_ascii=False) + "\n",
+        encoding="utf-8",
+    )
+    assert run(tmp_path, "corpus", "add", "--corpus", base, jl).returncode == 0
+    text = paper("某刊", SOURCE + OTHER + "本研究提出了一种新的计算框架。" * 2)
+    out = check(tmp_path, corpus, text, "--no-verdict", env={"INTEGRITY_BASE_CORPORA": str(base)})
+    by_id = {s["doc_id"]: s for s in out["similarity"]["sources"]}
+    assert by_id["src1"]["corpus"] == str(corpus) and by_id["prov1"]["corpus"] == str(base)
+    assert out["corpus"]["documents"] == 3
+    assert [c["label"] for c in out["corpus"]["corpora"]] == [str(corpus), str(base)]
+    # the same through repeated --corpus, without the setting
+    again = check(tmp_path, corpus, text, "--no-verdict", "--corpus", str(base))
+    labels = {s["doc_id"]: s["corpus"] for s in again["similarity"]["sources"]}
+    assert labels["src1"] == str(corpus) and labels["prov1"] == str(base)
+    # a missing base corpus is an error naming it, not a silent zero
+    path = tmp_path / "paper.txt"
+    r = run(tmp_path, "check", path, "--corpus", corpus, env={"INTEGRITY_BASE_CORPORA": "/nowhere/x"})
+    assert r.returncode != 0 and "/nowhere/x" in r.stderr and "Traceback" not in r.stderr
