@@ -227,15 +227,19 @@ def assess(
     recognised = _copy_ratio(findings, policy, claims, ratio, recognised)
     _corpus_size(findings, policy, claims, ratio, recognised, corpus, min_corpus_documents)
     claimed = claims.claimed_level
+    core_unknown = findings.has("catalogue_gap") and level is not None and level.core is None
     if claimed and (journal_level is None or LEVEL_RANK[journal_level] < LEVEL_RANK[claimed]):
-        have = LEVEL_ZH[journal_level] if journal_level else "不予认可"
-        findings.add(
-            "claimed_level_not_recognised",
-            "reject",
-            f"申报为{LEVEL_ZH[claimed]}论文，但按发表当年目录认定为：{have}",
-            claimed_level=claimed,
-            recognised_level=journal_level,
-        )
+        if core_unknown and journal_level is not None:
+            pass  # a hole in the catalogue: catalogue_gap already asks for review, never "not core"
+        else:
+            have = LEVEL_ZH[journal_level] if journal_level else "不予认可"
+            findings.add(
+                "claimed_level_not_recognised",
+                "reject",
+                f"申报为{LEVEL_ZH[claimed]}论文，但按发表当年目录认定为：{have}",
+                claimed_level=claimed,
+                recognised_level=journal_level,
+            )
     if recognised == "provincial" and level is not None and level.provincial_evidence:
         findings.add("provincial_by_registry", "info", f"省级期刊认定依据：{level.provincial_evidence}")
     _authorship(findings, policy, claims.applicant, authors)
@@ -247,8 +251,9 @@ def assess(
         and not findings.rejects
         and (claimed is None or LEVEL_RANK[recognised] >= LEVEL_RANK[claimed])
     )
-    # A finding in REVIEW_CODES means the evidence cannot carry a 认可: the verdict waits for a reviewer.
-    review = meets and findings.has(*REVIEW_CODES)
+    # A finding in REVIEW_CODES means the evidence cannot carry a 认可 (nor a rejection of the level):
+    # the verdict waits for a reviewer.
+    review = recognised is not None and not findings.rejects and findings.has(*REVIEW_CODES)
     accepted = meets and not review
     status = "accepted" if accepted else "review" if review else "rejected"
     verdict = {
@@ -496,7 +501,17 @@ def _journal_status(
                 findings.add(
                     "warning_list_other_year", "info", f"{_label(journal)}{tier.title}：{tier.reason}"
                 )
-    if level.level == "provincial" and level.core is None:
+    gaps = [t for t in tiers if t.list_id in policy.core_lists and t.gap]
+    if level.level == "provincial" and level.core is None and gaps:
+        where = "；".join(f"{t.title}缺 {t.gap}" for t in gaps)
+        findings.add(
+            "catalogue_gap",
+            "warning",
+            f"期刊目录数据缺口：{_label(journal)}在前后版次均被收录，但目录中{where}，"
+            f"{year} 年是否为核心期刊无法判定，请以当年名录核实（不按“非核心”处理）",
+            gaps=[{"list_id": t.list_id, "missing": t.gap} for t in gaps],
+        )
+    elif level.level == "provincial" and level.core is None:
         findings.add(
             "core_status_incomplete",
             "info",
