@@ -306,8 +306,7 @@ def _load_edition_csv(conn: sqlite3.Connection, index: _Index, path: Path) -> in
                 index.rows[jid].has_lists.add(list_id)
                 added += 1
             continue
-        family = list_id.split("_")[0]
-        found, _how = index.resolve(name, prefer=lambda row: any(x.startswith(family) for x in row.has_lists))
+        found, _how = index.resolve(name, prefer=_prefers(list_id.split("_")[0]))
         if (
             found
             and conn.execute(
@@ -322,6 +321,11 @@ def _load_edition_csv(conn: sqlite3.Connection, index: _Index, path: Path) -> in
     for list_id in touched:
         _count_rows(conn, list_id)
     return added
+
+
+def _prefers(family: str) -> Callable[[_Row], bool]:
+    """Prefer rows already in a list of the same family (cssci_extended → cssci) when a name is shared."""
+    return lambda row: any(x.startswith(family) for x in row.has_lists)
 
 
 def _by_identifier(conn: sqlite3.Connection, issn: str | None, cn: str | None) -> list[int]:

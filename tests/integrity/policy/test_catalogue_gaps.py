@@ -1,4 +1,4 @@
-"""A hole in the catalogue's edition history is unknown (需核实, naming the gap), never "not core" (issue 13)."""
+"""A hole in the catalogue's edition history is unknown (需核实, naming the gap), never "not core"."""
 
 from __future__ import annotations
 
