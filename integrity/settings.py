@@ -100,6 +100,11 @@ class Settings(BaseSettings):
     batch_max_ratio: float = Field(default=200.0, gt=1, description="Largest compression ratio per member")
     batch_max_manifest_rows: int = Field(default=20000, ge=1)
     cross_min_ratio: float = Field(default=0.05, gt=0, lt=1, description="Cross-applicant flag threshold")
+    # Body overlap between two applicants' papers (same file or mutual copy) from which both rows are
+    # 需核实 naming the other applicant; below it the flag is listed in 交叉比对 only.
+    cross_review_ratio: float = Field(
+        default=0.15, gt=0, le=1, description="Cross-applicant overlap that makes both rows 需核实"
+    )
 
     @field_validator("base_corpora", mode="before")
     @classmethod

@@ -79,6 +79,7 @@ class CrossFlag:
     title_b: str
     ratio: float
     detail: str  # zh-CN
+    text: str = ""  # the matched passages (body only), for the 交叉比对 sheet
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -193,7 +194,7 @@ def _run(
     progress: Progress | None,
     on_result: OnResult | None,
 ) -> BatchResult:
-    from integrity.batch.cross import CrossChecker
+    from integrity.batch.cross import CrossChecker, apply_cross_review
     from integrity.check import build_result, compare_document
     from integrity.ingest import extract
 
@@ -234,8 +235,20 @@ def _run(
                     on_result(outcome, result)
             _tick(progress, i, steps, "检测论文")
         flags = cross.run(outcomes, lambda done: _tick(progress, total + done, steps, "交叉比对"))
+    apply_cross_review(outcomes, flags, settings.cross_review_ratio, _cross_citation(policy_id, settings))
     _tick(progress, steps, steps, "完成")
     return BatchResult(outcomes, manifest_errors, flags)
+
+
+def _cross_citation(policy_id: str | None, settings: Settings) -> str:
+    """The rule a cross-applicant finding cites: the policy's ``cross_applicant_overlap`` (else default)."""
+    from integrity.errors import PolicyError
+    from integrity.policy import load_policy
+
+    try:
+        return load_policy(policy_id, settings).cite("cross_applicant_overlap")
+    except PolicyError:
+        return ""
 
 
 def summarise(row: ManifestRow, result: dict[str, Any]) -> PaperOutcome:

@@ -120,7 +120,7 @@ def test_text_report_prints_the_verdict(tmp_path: Path, corpus: Path) -> None:
     path.write_text(paper("原子与分子物理学报　2019年第36卷第2期", SOURCE), encoding="utf-8")
     r = run(tmp_path, "check", path, "--corpus", corpus, "--format", "text", "--policy", "qinghai-2022")
     assert r.returncode == 0, r.stderr
-    assert "判定：" in r.stdout and "依据：seeds/000" in r.stdout
+    assert "判定：" in r.stdout and "依据：青人社厅函〔2022〕600号" in r.stdout
 
 
 def test_no_verdict_and_unknown_policy(tmp_path: Path, corpus: Path) -> None:
