@@ -102,6 +102,7 @@ class SourceMatch:
     authors: list[str] = field(default_factory=list)
     year: int | None = None
     is_self: bool = False  # excluded from ``copy_ratio_excluding_self``
+    corpus: str | None = None  # label of the 比对库 the source came from (own or a shared base corpus)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -138,7 +139,7 @@ class Finding:
     code: str
     severity: Severity
     message: str  # zh-CN
-    citation: str  # e.g. "seeds/003 附件1 第四条"
+    citation: str  # 文号 and section, e.g. "平工信发〔2022〕138号 附件1 第四条" (never a file name)
     detail: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CORPORA_DIR = REPO_ROOT / "corpora"
@@ -54,10 +54,21 @@ class Settings(BaseSettings):
     expect_chinese: bool = Field(default=True, description="Flag text layers with too few CJK characters")
     min_cjk_ratio: float = Field(default=0.2, ge=0, le=1, description="CJK share below which text is garbled")
 
+    # Shared base corpora (e.g. a province-wide 比对库) searched by every check besides its own corpus:
+    # INTEGRITY_BASE_CORPORA=/srv/corpora/gansu,/srv/corpora/national (comma- or JSON-list).
+    base_corpora: Annotated[list[Path], NoDecode] = Field(
+        default_factory=list, description="Corpus directories every tenant's checks also search"
+    )
+
     # --- catalogue and policy ------------------------------------------------------------------
     catalogue_path: Path = CORPORA_DIR / "catalogue" / "catalogue.sqlite"
     policy_dir: Path = CORPORA_DIR / "policies"
     default_policy: str = "gansu-pingliang-2022"
+    # Below this many documents a 比对库 is no basis for the copy-ratio rule: a low ratio against a tiny
+    # corpus says nothing, so the verdict is 需核实 (finding ``corpus_too_small``), never 认可.
+    min_corpus_documents: int = Field(
+        default=1000, ge=0, description="Smallest 比对库 (documents) the copy-ratio rule may rely on"
+    )
 
     # --- service -------------------------------------------------------------------------------
     admin_api_key: SecretStr | None = None
@@ -97,6 +108,23 @@ class Settings(BaseSettings):
     batch_max_ratio: float = Field(default=200.0, gt=1, description="Largest compression ratio per member")
     batch_max_manifest_rows: int = Field(default=20000, ge=1)
     cross_min_ratio: float = Field(default=0.05, gt=0, lt=1, description="Cross-applicant flag threshold")
+    # Body overlap between two applicants' papers (same file or mutual copy) from which both rows are
+    # 需核实 naming the other applicant; below it the flag is listed in 交叉比对 only.
+    cross_review_ratio: float = Field(
+        default=0.15, gt=0, le=1, description="Cross-applicant overlap that makes both rows 需核实"
+    )
+
+    @field_validator("base_corpora", mode="before")
+    @classmethod
+    def _split_paths(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                import json
+
+                return json.loads(text)
+            return [p.strip() for p in text.split(",") if p.strip()]
+        return value
 
     @model_validator(mode="after")
     def _default_database(self) -> Settings:

@@ -37,7 +37,7 @@ def open_corpus(settings: Any, tenant: str, create: bool = True) -> Any:
 
 @job_kind("check")
 def run_check(ctx: JobContext) -> dict[str, Any]:
-    from integrity.check import build_result, compare_document
+    from integrity.check import build_result, compare_document, search_corpora
     from integrity.ingest import extract
 
     if ctx.file_path is None or not ctx.file_path.is_file():
@@ -46,9 +46,12 @@ def run_check(ctx: JobContext) -> dict[str, Any]:
     options = meta.to_options()
     settings = ctx.settings
     doc = extract(ctx.file_path, settings)
-    with open_corpus(settings, ctx.tenant) as corpus:
-        similarity = compare_document(doc, corpus, options)
-        corpus_info = corpus.describe()
+    with (
+        open_corpus(settings, ctx.tenant) as corpus,
+        search_corpora(corpus, f"本单位比对库（{ctx.tenant}）", settings) as searched,
+    ):
+        similarity = compare_document(doc, searched, options)
+        corpus_info = searched.describe()
         result = build_result(ctx.file_path, doc, similarity, options, settings, corpus_info)
         if meta.add_to_corpus:
             add_checked_paper(corpus, ctx, doc)

@@ -79,6 +79,7 @@ class CrossFlag:
     title_b: str
     ratio: float
     detail: str  # zh-CN
+    text: str = ""  # the matched passages (body only), for the 交叉比对 sheet
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -167,14 +168,17 @@ def run_batch(
     ``corpus_dir`` is a corpus directory, or an already open ``Corpus`` (the service opens the tenant's
     corpus with its namespace); an open corpus is left open.
     """
+    from integrity.check import search_corpora
     from integrity.corpus import Corpus
 
     settings = settings or get_settings()
     folder = Path(folder).resolve()
     opened = isinstance(corpus_dir, (str, Path))
     corpus: Any = Corpus.open(Path(corpus_dir), settings) if opened else corpus_dir
+    label = str(corpus_dir) if opened else str(getattr(corpus, "directory", "比对库"))
     try:
-        return _run(folder, rows, manifest_errors, corpus, policy_id, settings, progress, on_result)
+        with search_corpora(corpus, label, settings) as searched:  # plus the shared base corpora
+            return _run(folder, rows, manifest_errors, searched, policy_id, settings, progress, on_result)
     finally:
         if opened:
             corpus.close()
@@ -190,7 +194,7 @@ def _run(
     progress: Progress | None,
     on_result: OnResult | None,
 ) -> BatchResult:
-    from integrity.batch.cross import CrossChecker
+    from integrity.batch.cross import CrossChecker, apply_cross_review
     from integrity.check import build_result, compare_document
     from integrity.ingest import extract
 
@@ -232,8 +236,20 @@ def _run(
         flags = cross.run(
             outcomes, lambda done: _tick(progress, total, total, f"交叉比对（{done}/{total} 篇）")
         )
+    apply_cross_review(outcomes, flags, settings.cross_review_ratio, _cross_citation(policy_id, settings))
     _tick(progress, total, total, "完成")
     return BatchResult(outcomes, manifest_errors, flags)
+
+
+def _cross_citation(policy_id: str | None, settings: Settings) -> str:
+    """The rule a cross-applicant finding cites: the policy's ``cross_applicant_overlap`` (else default)."""
+    from integrity.errors import PolicyError
+    from integrity.policy import load_policy
+
+    try:
+        return load_policy(policy_id, settings).cite("cross_applicant_overlap")
+    except PolicyError:
+        return ""
 
 
 def summarise(row: ManifestRow, result: dict[str, Any]) -> PaperOutcome:
@@ -242,6 +258,8 @@ def summarise(row: ManifestRow, result: dict[str, Any]) -> PaperOutcome:
     verdict = result.get("verdict")
     if not verdict:
         status = "checked"
+    elif verdict.get("status") == "review":
+        status = "review"
     elif not verdict.get("accepted"):
         status = "rejected"
     elif any(f.get("severity") in ("reject", "warning") for f in verdict.get("findings") or []):

@@ -132,14 +132,16 @@ def write_summary_xlsx(result: BatchResult, path: Path | None = None) -> bytes:
     header(
         cross,
         [("类型", 10), ("行号 A", 7), ("申报人 A", 10), ("论文 A", 30), ("行号 B", 7), ("申报人 B", 10),
-         ("论文 B", 30), ("比例", 8), ("说明", 40)],
+         ("论文 B", 30), ("比例", 8), ("说明", 40), ("重复内容", 60)],
     )  # fmt: skip
     for f in result.cross_flags:
         cross.append(
             [safe_cell(v) for v in (_KIND.get(f.kind, f.kind), f.row_a, f.applicant_a, f.title_a, f.row_b,
-                                    f.applicant_b, f.title_b, f.ratio, f.detail)]
+                                    f.applicant_b, f.title_b, f.ratio, f.detail, f.text)]
         )  # fmt: skip
         cross.cell(row=cross.max_row, column=8).number_format = _PCT
+        cross.cell(row=cross.max_row, column=10).alignment = wrap
+    cross.auto_filter.ref = cross.dimensions
 
     errs = wb.create_sheet("清单问题")
     header(errs, [("行号", 6), ("代码", 18), ("说明", 70)])

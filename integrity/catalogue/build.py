@@ -8,7 +8,10 @@ Sources (see /work/shared/data/MANIFEST.md):
   北大核心 edition history (1992–2020), CSSCI 2021–2022 and CSCD 2023–2024 from 收录信息详细;
 - ``pku_core_2023_10th.json``: the 2023 (10th) 北大核心 edition, joined by name;
 - ``cssci_2025-2026_full.csv``: CSSCI 2025–2026 source and extended lists, joined by name;
-- ``cas_warning_list_<year>.csv``: CAS early-warning lists of international journals.
+- ``cas_warning_list_<year>.csv``: CAS early-warning lists of international journals;
+- ``editions/pku_core_2020_9th.csv``: the full 2020 (9th) 北大核心 list (1,990 journals; CNKI's field lacks
+  the 2020 flag for 99 of them) and ``editions/cssci_2021-2022.csv`` (615 来源 + 229 扩展版), joined by
+  ISSN, else by name; they only add memberships the CNKI field lacks.
 """
 
 from __future__ import annotations
@@ -209,17 +212,24 @@ def build_catalogue(source_dir: Path, out_path: Path) -> dict[str, int]:
         counts["cas_warning"] = _load_cas_warning(
             conn, index, sorted(source_dir.glob("cas_warning_list_*.csv"))
         )
+        editions = source_dir / "editions"
+        if (editions / "pku_core_2020_9th.csv").exists():
+            counts["pku_core_2020_added"] = _load_edition_csv(conn, index, editions / "pku_core_2020_9th.csv")
+        if (editions / "cssci_2021-2022.csv").exists():
+            counts["cssci_2021_added"] = _load_edition_csv(conn, index, editions / "cssci_2021-2022.csv")
         _link_successors(conn)
         conn.execute(
             "INSERT OR REPLACE INTO meta VALUES ('pku_editions', ?)", (",".join(map(str, PKU_EDITIONS)),)
         )
         conn.execute(
             "INSERT OR REPLACE INTO meta VALUES ('built_from', ?)",
-            (json.dumps(sorted(p.name for p in source_dir.iterdir() if p.is_file()), ensure_ascii=False),),
+            (
+                json.dumps(
+                    sorted(str(p.relative_to(source_dir)) for p in _sources(source_dir)), ensure_ascii=False
+                ),
+            ),
         )
-        version = hashlib.sha256(
-            "".join(_sha256(p) for p in sorted(source_dir.iterdir()) if p.is_file()).encode()
-        ).hexdigest()[:12]
+        version = hashlib.sha256("".join(_sha256(p) for p in _sources(source_dir)).encode()).hexdigest()[:12]
         conn.execute(
             "INSERT OR REPLACE INTO meta VALUES ('catalogue_version', ?)", (f"{cnki.stem[-10:]}+{version}",)
         )
@@ -229,6 +239,105 @@ def build_catalogue(source_dir: Path, out_path: Path) -> dict[str, int]:
         conn.close()
     tmp.replace(out_path)
     return counts
+
+
+def _sources(source_dir: Path) -> list[Path]:
+    """The source files a build reads: the top level and ``editions/`` (the catalogue version covers all)."""
+    files = [p for p in sorted(source_dir.iterdir()) if p.is_file()]
+    editions = source_dir / "editions"
+    if editions.is_dir():
+        files += [p for p in sorted(editions.iterdir()) if p.is_file()]
+    return files
+
+
+_EDITION_LISTS = {
+    "PKU": ("pku_core", "2020第九版全表", "RSSCI/CSSCI pdf/2020版北大核心期刊目录（第九版）.pdf (converted)"),
+    "CSSCI": ("cssci", "2021-2022全表", "RSSCI/CSSCI pdf/CSSCI来源期刊目录（2021-2022）.pdf (converted)"),
+    "CSSCI-ext": (
+        "cssci_extended",
+        "2021-2022全表",
+        "RSSCI/CSSCI pdf/CSSCI扩展版来源期刊目录（2021-2022）.pdf (converted)",
+    ),
+}
+
+
+def _load_edition_csv(conn: sqlite3.Connection, index: _Index, path: Path) -> int:
+    """A full edition list (``list,edition,name,issn,cn``): adds the memberships the CNKI field lacks.
+
+    Joined by ISSN (then CN) when the row has one and the registry holds it, else by name like the other
+    name-only lists. Returns how many memberships were added.
+    """
+    with path.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    sha = _sha256(path)
+    added = 0
+    touched: set[str] = set()
+    for r in rows:
+        list_id, version, source = _EDITION_LISTS[r["list"].strip()]
+        if list_id not in touched:
+            conn.execute(
+                "UPDATE lists SET version=version||' + '||?, source=source||' + '||?, sha256=sha256||','||? "
+                "WHERE list_id=?",
+                (version, source, sha, list_id),
+            )
+            touched.add(list_id)
+        edition = r["edition"].strip()
+        start, _, end = edition.partition("-")
+        start_year, end_year = int(start), (int(end) if end else None)
+        label = f"{start_year}年版" if end_year is None else edition
+        name = r["name"].strip()
+        ids = _by_identifier(conn, r.get("issn"), r.get("cn"))
+        if ids:
+            existing = {
+                jid
+                for (jid,) in conn.execute(
+                    f"SELECT journal_id FROM memberships WHERE list_id=? AND start_year=? "
+                    f"AND journal_id IN ({','.join('?' * len(ids))})",
+                    (list_id, start_year, *ids),
+                )
+            }
+            for jid in ids:
+                if jid in existing:
+                    continue
+                conn.execute(
+                    "INSERT INTO memberships VALUES (?,?,?,?,?,?,?)",
+                    (jid, list_id, start_year, end_year, label, None, f"joined by issn/cn: {name}"),
+                )
+                index.rows[jid].has_lists.add(list_id)
+                added += 1
+            continue
+        found, _how = index.resolve(name, prefer=_prefers(list_id.split("_")[0]))
+        if (
+            found
+            and conn.execute(
+                f"SELECT 1 FROM memberships WHERE list_id=? AND start_year=? "
+                f"AND journal_id IN ({','.join('?' * len(found))})",
+                (list_id, start_year, *found),
+            ).fetchone()
+        ):
+            continue
+        _join(conn, index, name, list_id, start_year, end_year, label)
+        added += 1
+    for list_id in touched:
+        _count_rows(conn, list_id)
+    return added
+
+
+def _prefers(family: str) -> Callable[[_Row], bool]:
+    """Prefer rows already in a list of the same family (cssci_extended → cssci) when a name is shared."""
+    return lambda row: any(x.startswith(family) for x in row.has_lists)
+
+
+def _by_identifier(conn: sqlite3.Connection, issn: str | None, cn: str | None) -> list[int]:
+    issn_n = normalise_issn(issn or "") if issn else None
+    if issn_n:
+        ids = [int(r[0]) for r in conn.execute("SELECT id FROM journals WHERE issn=?", (issn_n,))]
+        if ids:
+            return ids
+    checked = check_cn(cn) if cn else None
+    if checked is not None and checked.valid and checked.normalised:
+        return [int(r[0]) for r in conn.execute("SELECT id FROM journals WHERE cn=?", (checked.normalised,))]
+    return []
 
 
 def _register_list(

@@ -9,6 +9,9 @@ In-force rules (documented in corpora/catalogue/MANIFEST.md, and repeated in eve
   after the newest known period, or in a gap between periods, uses the latest earlier period and is
   flagged ``assumed`` (no newer list in the sources). A year before the first period is "unknown".
 - Warning lists: listed in the year's list, reported with every year the journal was listed.
+- Holes: a journal listed in editions before and after the edition in force but not in it (计算机工程 in
+  2008 and 2014, not 2011) is a hole in the data far more often than a drop and back: ``member`` is None
+  and ``gap`` names the missing edition, so a verdict asks a reviewer instead of saying "not core".
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ class TierStatus:
     assumed: bool
     reason: str  # zh-CN
     grade: str | None = None
+    gap: str | None = None  # the edition missing between two listed ones (a hole in the data)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -71,6 +75,16 @@ def edition_status(
     member_editions = sorted({m.start_year for m in rows if m.start_year is not None})
     member = edition in member_editions
     listed = "、".join(f"{e}年版" for e in member_editions) or "无"
+    before = [e for e in member_editions if e < edition]
+    after = [e for e in member_editions if e > edition]
+    if not member and before and after:
+        reason = (
+            f"{year} 年适用 {edition}年版（适用于 {span}）；目录数据中该刊收录于 {before[-1]}年版 和 "
+            f"{after[0]}年版，却缺 {edition}年版 记录（疑为数据缺口），无法判定；曾收录版次：{listed}"
+        )
+        return TierStatus(
+            info.list_id, info.title, None, f"{edition}年版", False, reason, gap=f"{edition}年版"
+        )
     verb = "收录" if member else "未收录"
     reason = f"{year} 年适用 {edition}年版（适用于 {span}），该版{verb}此刊；曾收录版次：{listed}"
     return TierStatus(info.list_id, info.title, member, f"{edition}年版", False, reason)

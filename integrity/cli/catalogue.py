@@ -127,12 +127,18 @@ def lookup(
     from integrity.catalogue import Catalogue
 
     matches = Catalogue.open(_db(db)).lookup(query, year)
+    only_similar = bool(matches) and all(m.matched_by == "fuzzy_name" for m in matches)
     if output_format is Fmt.json:
         _echo_json([m.to_dict() for m in matches])
+        if not matches or only_similar:
+            raise typer.Exit(1)
         return
     if not matches:
         typer.echo(f"未在期刊目录中找到“{query}”")
         raise typer.Exit(1)
+    if only_similar:
+        # a near name is not the journal: say so first, so a clerk never reads a candidate as a hit
+        typer.echo(f"未找到：期刊目录中没有“{query}”，以下仅为相似刊名，请核对刊名或改用 ISSN/CN 查询")
     how_zh = {
         "issn": "ISSN",
         "cn": "CN",
@@ -168,6 +174,8 @@ def lookup(
         for tier in m.tiers:
             if tier.list_id not in ("pku_core", "cssci", "cscd"):
                 typer.echo(f"    - {tier.title}：{tier.reason}")
+    if only_similar:
+        raise typer.Exit(1)
 
 
 # --- policy ---------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ def register(app: typer.Typer) -> None:
 
 def check(
     paper: Path = typer.Argument(..., help="论文文件（TXT、PDF、DOCX）"),
-    corpus: Path = typer.Option(..., "--corpus", help="比对库目录"),
+    corpus: list[Path] = typer.Option(..., "--corpus", help="比对库目录（可重复：多个比对库一并检索）"),
     output_format: OutputFormat = typer.Option(OutputFormat.text, "--format", help="json 或 text"),
     exclude_doc: list[str] = typer.Option([], "--exclude-doc", help="本人文献的比对库 ID（可重复）"),
     author: list[str] = typer.Option([], "--author", help="本人姓名：作者含此名的来源计为本人文献"),

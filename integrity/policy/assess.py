@@ -28,6 +28,8 @@ from integrity.policy.model import LEVEL_RANK, LEVEL_ZH, METRIC_ZH, Policy
 
 _SUPPLEMENT_CODES = re.compile(r"(?<![A-Za-z])(S\d{1,2}|Suppl\.?|Supplement|Z\d)(?![A-Za-z])", re.IGNORECASE)
 _EPS = 1e-9
+# Warnings that stop a verdict at 需核实 instead of 认可: the evidence itself is missing or unreliable.
+REVIEW_CODES = ("corpus_too_small", "catalogue_gap")
 
 
 @dataclass
@@ -137,8 +139,15 @@ def assess(
     claims: PaperClaims,
     policy: Policy,
     catalogue: Catalogue,
+    *,
+    corpus: dict[str, Any] | None = None,
+    min_corpus_documents: int = 0,
 ) -> dict[str, Any]:
-    """Journal identification, level in the publication year and the policy verdict, all findings listed."""
+    """Journal identification, level in the publication year and the policy verdict, all findings listed.
+
+    ``corpus`` is the 比对库 the similarity came from (``describe()``); below ``min_corpus_documents``
+    documents a ratio under the threshold proves nothing and the verdict needs review.
+    """
     inputs = _Inputs()
     findings = _Findings(policy)
     name = inputs.take("journal", claims.journal, doc)
@@ -216,25 +225,37 @@ def assess(
         recognised = None
     journal_level = recognised
     recognised = _copy_ratio(findings, policy, claims, ratio, recognised)
+    _corpus_size(findings, policy, claims, ratio, recognised, corpus, min_corpus_documents)
     claimed = claims.claimed_level
+    core_unknown = findings.has("catalogue_gap") and level is not None and level.core is None
     if claimed and (journal_level is None or LEVEL_RANK[journal_level] < LEVEL_RANK[claimed]):
-        have = LEVEL_ZH[journal_level] if journal_level else "不予认可"
-        findings.add(
-            "claimed_level_not_recognised",
-            "reject",
-            f"申报为{LEVEL_ZH[claimed]}论文，但按发表当年目录认定为：{have}",
-            claimed_level=claimed,
-            recognised_level=journal_level,
-        )
+        if core_unknown and journal_level is not None:
+            pass  # a hole in the catalogue: catalogue_gap already asks for review, never "not core"
+        else:
+            have = LEVEL_ZH[journal_level] if journal_level else "不予认可"
+            findings.add(
+                "claimed_level_not_recognised",
+                "reject",
+                f"申报为{LEVEL_ZH[claimed]}论文，但按发表当年目录认定为：{have}",
+                claimed_level=claimed,
+                recognised_level=journal_level,
+            )
     if recognised == "provincial" and level is not None and level.provincial_evidence:
         findings.add("provincial_by_registry", "info", f"省级期刊认定依据：{level.provincial_evidence}")
     _authorship(findings, policy, claims.applicant, authors)
+    if findings.has("applicant_not_author"):
+        recognised = None  # forged authorship: the paper counts at no level, whatever its journal
     _cnki(findings, policy, claims, journal)
-    accepted = (
+    meets = (
         recognised is not None
         and not findings.rejects
         and (claimed is None or LEVEL_RANK[recognised] >= LEVEL_RANK[claimed])
     )
+    # A finding in REVIEW_CODES means the evidence cannot carry a 认可 (nor a rejection of the level):
+    # the verdict waits for a reviewer.
+    review = recognised is not None and not findings.rejects and findings.has(*REVIEW_CODES)
+    accepted = meets and not review
+    status = "accepted" if accepted else "review" if review else "rejected"
     verdict = {
         "policy_id": policy.id,
         "policy_version": policy.version,
@@ -243,7 +264,8 @@ def assess(
         "journal_level": journal_level,
         "claimed_level": claimed,
         "accepted": accepted,
-        "summary": _summary(policy, findings, accepted, recognised, claimed, ratio, level),
+        "status": status,
+        "summary": _summary(policy, findings, status, recognised, claimed, ratio, level),
         "one_time_notification": policy.one_time_notification,
         "counts": {
             s: sum(1 for f in findings.items if f.severity == s) for s in ("reject", "warning", "info")
@@ -479,7 +501,17 @@ def _journal_status(
                 findings.add(
                     "warning_list_other_year", "info", f"{_label(journal)}{tier.title}：{tier.reason}"
                 )
-    if level.level == "provincial" and level.core is None:
+    gaps = [t for t in tiers if t.list_id in policy.core_lists and t.gap]
+    if level.level == "provincial" and level.core is None and gaps:
+        where = "；".join(f"{t.title}缺 {t.gap}" for t in gaps)
+        findings.add(
+            "catalogue_gap",
+            "warning",
+            f"期刊目录数据缺口：{_label(journal)}在前后版次均被收录，但目录中{where}，"
+            f"{year} 年是否为核心期刊无法判定，请以当年名录核实（不按“非核心”处理）",
+            gaps=[{"list_id": t.list_id, "missing": t.gap} for t in gaps],
+        )
+    elif level.level == "provincial" and level.core is None:
         findings.add(
             "core_status_incomplete",
             "info",
@@ -645,6 +677,44 @@ def _copy_ratio(
     return result
 
 
+def _corpus_size(
+    findings: _Findings,
+    policy: Policy,
+    claims: PaperClaims,
+    ratio: float,
+    recognised: str | None,
+    corpus: dict[str, Any] | None,
+    minimum: int,
+) -> None:
+    """A ratio under the limit against a tiny 比对库 is no evidence: say so, naming the corpus and size."""
+    target = claims.claimed_level or recognised
+    if corpus is None or target is None or policy.threshold(target, claims.title_grade) is None:
+        return
+    if findings.has("copy_ratio_over_threshold"):
+        return  # copying already found is evidence however small the corpus
+    size = int(corpus.get("documents") or 0)
+    if size >= minimum:
+        return
+    name = corpus_label(corpus)
+    findings.add(
+        "corpus_too_small",
+        "warning",
+        f"比对库“{name}”仅有 {size} 篇文献（少于 {minimum} 篇），{METRIC_ZH[policy.copy_ratio_metric]} "
+        f"{_pct(ratio)} 不能作为复制比审核的依据，请以知网等完整比对库的检测报告核实",
+        corpus=name,
+        documents=size,
+        minimum=minimum,
+    )
+
+
+def corpus_label(corpus: dict[str, Any]) -> str:
+    """The 比对库's name for a reviewer: its label(s), else its id."""
+    parts = corpus.get("corpora")
+    if isinstance(parts, list) and parts:
+        return "、".join(corpus_label(p) for p in parts if isinstance(p, dict))
+    return str(corpus.get("label") or corpus.get("name") or corpus.get("corpus_id") or "（未命名）")
+
+
 def _level_within_threshold(
     policy: Policy, claims: PaperClaims, ratio: float, recognised: str | None
 ) -> tuple[str | None, str]:
@@ -694,7 +764,7 @@ def _cnki(findings: _Findings, policy: Policy, claims: PaperClaims, journal: Jou
 def _summary(
     policy: Policy,
     findings: _Findings,
-    accepted: bool,
+    status: str,
     recognised: str | None,
     claimed: str | None,
     ratio: float,
@@ -702,7 +772,10 @@ def _summary(
 ) -> str:
     metric = METRIC_ZH[policy.copy_ratio_metric]
     counts = {s: sum(1 for f in findings.items if f.severity == s) for s in ("reject", "warning", "info")}
-    if accepted and recognised:
+    if status == "review" and recognised:
+        why = "；".join(f.message for f in findings.items if f.code in REVIEW_CODES)
+        return f"需核实：暂按{LEVEL_ZH[recognised]}论文，{metric} {_pct(ratio)}；{why}"
+    if status == "accepted" and recognised:
         basis = (
             f"（{'、'.join(level.core_basis)}）"
             if level and recognised == "core" and level.core_basis

@@ -6,6 +6,7 @@ new file (with an id and a version that every verdict records), never an edit of
 
 from __future__ import annotations
 
+import re
 import tomllib
 from datetime import date
 from functools import lru_cache
@@ -31,6 +32,8 @@ METRIC_ZH = {
     "copy_ratio_excluding_self": "去除本人文献复制比",
     "max_single_source_ratio": "单篇最大文字复制比",
 }
+# A citation a reviewer cannot look up: an internal file name such as "seeds/003" or "003_47b648eb.txt".
+FILE_REFERENCE = re.compile(r"seeds/|\b\d{3}_[0-9a-f]{8,}|\.(txt|pdf|docx?|toml)\b", re.IGNORECASE)
 DEFAULT_ISSUE_MARKERS = ["增刊", "副刊", "特刊", "专刊", "专辑", "内部期刊", "论文集"]
 
 
@@ -97,8 +100,14 @@ class Policy(BaseModel):
     def _default_citation(self) -> Policy:
         if "default" not in self.citations:
             raise ValueError(
-                "citations.default 必填（未单独指定的发现引用此条，如 “seeds/003 附件1 第四条”）"
+                "citations.default 必填（未单独指定的发现引用此条，如 “平工信发〔2022〕138号 附件1 第四条”）"
             )
+        for where, text in [*(("sources", x) for x in self.sources), *self.citations.items()]:
+            if FILE_REFERENCE.search(text):
+                raise ValueError(
+                    f"{where}：“{text}” 引用了文件名；"
+                    "引用须写文号与条款（如 “平工信发〔2022〕138号 附件1 第四条”）"
+                )
         return self
 
     def threshold(self, level: str, title_grade: str | None = None) -> float | None:

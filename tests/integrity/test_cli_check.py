@@ -25,6 +25,7 @@ SIMILARITY_KEYS = {
     "sections",
 }
 SOURCE_KEYS = {"doc_id", "title", "ratio", "copied_chars", "passages", "authors", "year", "is_self"}
+SOURCE_KEYS |= {"corpus"}  # issue 13: the 比对库 each source came from (an extension)
 PASSAGE_KEYS = {"start", "end", "source_start", "source_end", "text", "source_text"}
 
 

@@ -191,9 +191,7 @@ function renderSingle(job) {
     });
   const v = job.result.verdict;
   const p = $("single-verdict");
-  const label = v && v.accepted ? "认定通过："
-    : v && (v.recognised_level === "core" || v.recognised_level === "provincial") ? "不按申报级别认定：" : "不予认定：";
-  p.textContent = v ? label + (v.summary || "") : "";
+  p.textContent = v ? v.summary || "" : "";  // the summary opens with the verdict itself, printed once
   p.className = v ? (v.accepted ? "good" : "bad") : "";
   $("single-result").hidden = false;
   $("single-result").dataset.checkId = job.id;

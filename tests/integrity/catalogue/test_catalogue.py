@@ -175,3 +175,29 @@ def test_journal_lookup_cli() -> None:
     assert data[0]["journal"]["cn"] == "51-1199/O4"
     missing = runner.invoke(app, ["journal", "lookup", "完全不存在的某某某杂志社期刊编辑部"])
     assert missing.exit_code == 1 and "未在期刊目录中找到" in missing.output
+
+
+def test_lookup_says_not_found_when_only_similar_names_are_shown(tmp_path: Path) -> None:
+    """Issue 13: near names are not a hit: 未找到 first, then the similar names, exit code 1."""
+    import subprocess
+    import sys
+
+    r = subprocess.run(
+        [sys.executable, "-m", "integrity", "journal", "lookup", "计算机工程与应月"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={**__import__("os").environ, "INTEGRITY_DATA_DIR": str(tmp_path)},
+    )
+    assert r.returncode == 1, r.stdout + r.stderr
+    first = r.stdout.splitlines()[0]
+    assert "未找到" in first and "计算机工程与应月" in first and "相似" in first
+    assert "近似刊名" in r.stdout  # the candidates are still listed
+    exact = subprocess.run(
+        [sys.executable, "-m", "integrity", "journal", "lookup", "计算机工程"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={**__import__("os").environ, "INTEGRITY_DATA_DIR": str(tmp_path)},
+    )
+    assert exact.returncode == 0 and "未找到" not in exact.stdout

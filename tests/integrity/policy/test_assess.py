@@ -318,10 +318,10 @@ def test_verdict_table(
         assert found.get(code) == severity, (case, verdict["findings"])
     assert verdict["accepted"] is accepted, (case, verdict["summary"], verdict["findings"])
     assert verdict["recognised_level"] == level, (case, verdict["findings"])
-    assert verdict["policy_id"] == "gansu-pingliang-2022" and verdict["policy_version"] == "1.0.0"
+    assert verdict["policy_id"] == "gansu-pingliang-2022" and verdict["policy_version"] == "1.1.0"
     assert verdict["summary"]
     for f in verdict["findings"]:
-        assert f["citation"].startswith("seeds/"), f
+        assert "〔2022〕" in f["citation"] and "seeds/" not in f["citation"], f
         assert f["severity"] in ("reject", "warning", "info")
     if not accepted and any(s == "reject" for s in found.values()):
         assert "不予认可" in verdict["summary"]
@@ -388,6 +388,12 @@ def test_applicant_authorship(
             f["message"] for f in out["verdict"]["findings"] if f["code"] == "applicant_not_author"
         )
         assert found["applicant_not_author"] == "reject"
+        # a paper whose authorship fails is recognised at no level (issue 13)
+        assert out["verdict"]["recognised_level"] is None
+        assert out["verdict"]["accepted"] is False
+        assert "可认定级别：无" in out["verdict"]["summary"]
+    else:
+        assert out["verdict"]["recognised_level"] == "provincial"
 
 
 def test_authors_unknown_is_a_warning(catalogue: Catalogue, gansu: Policy) -> None:
@@ -467,7 +473,7 @@ def test_qinghai_has_no_thresholds_and_notifies_once(catalogue: Catalogue, setti
     assert "cutoff_date_unverified" not in found  # cutoff is 2022-12-31: the whole year counts
     late = run(catalogue, qinghai, 0.1, journal="原子与分子物理学报", year=2023)
     assert codes(late)["published_after_cutoff"] == "reject"
-    assert "seeds/000" in next(
+    assert "青人社厅函〔2022〕600号" in next(
         f["citation"] for f in late["verdict"]["findings"] if f["code"] == "published_after_cutoff"
     )
 

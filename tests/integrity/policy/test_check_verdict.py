@@ -38,8 +38,10 @@ def paper(header: str, body: str) -> str:
     )
 
 
-def run(tmp_path: Path, *args: str | Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "INTEGRITY_DATA_DIR": str(tmp_path)}
+def run(
+    tmp_path: Path, *args: str | Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "INTEGRITY_DATA_DIR": str(tmp_path), **(env or {})}
     return subprocess.run([*BIN, *map(str, args)], capture_output=True, text=True, env=env, timeout=180)
 
 
@@ -55,10 +57,12 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root / "corpus"
 
 
-def check(tmp_path: Path, corpus: Path, text: str, *args: str) -> dict[str, Any]:
+def check(
+    tmp_path: Path, corpus: Path, text: str, *args: str, env: dict[str, str] | None = None
+) -> dict[str, Any]:
     path = tmp_path / "paper.txt"
     path.write_text(text, encoding="utf-8")
-    r = run(tmp_path, "check", path, "--corpus", corpus, "--format", "json", *args)
+    r = run(tmp_path, "check", path, "--corpus", corpus, "--format", "json", *args, env=env)
     assert r.returncode == 0, r.stderr
     return dict(json.loads(r.stdout))
 
@@ -76,6 +80,7 @@ def test_clean_core_paper_is_accepted(tmp_path: Path, corpus: Path) -> None:
         "李明",
         "--claimed-level",
         "core",
+        env={"INTEGRITY_MIN_CORPUS_DOCUMENTS": "0"},  # a 2-document corpus accepted on purpose here
     )
     verdict = result["verdict"]
     assert result["journal"]["identified"], verdict["findings"]
@@ -106,6 +111,7 @@ def test_copied_supplement_paper_lists_every_problem(tmp_path: Path, corpus: Pat
     assert found.get("copy_ratio_over_threshold") == "reject"
     assert found.get("applicant_not_author") == "reject"
     assert verdict["accepted"] is False
+    assert verdict["recognised_level"] is None  # forged authorship: no level at all (issue 13)
     assert verdict["inputs"]["year"] == {"value": 2019, "source": "claims"}
 
 
@@ -114,7 +120,7 @@ def test_text_report_prints_the_verdict(tmp_path: Path, corpus: Path) -> None:
     path.write_text(paper("原子与分子物理学报　2019年第36卷第2期", SOURCE), encoding="utf-8")
     r = run(tmp_path, "check", path, "--corpus", corpus, "--format", "text", "--policy", "qinghai-2022")
     assert r.returncode == 0, r.stderr
-    assert "判定：" in r.stdout and "依据：seeds/000" in r.stdout
+    assert "判定：" in r.stdout and "依据：青人社厅函〔2022〕600号" in r.stdout
 
 
 def test_no_verdict_and_unknown_policy(tmp_path: Path, corpus: Path) -> None:

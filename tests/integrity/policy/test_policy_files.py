@@ -25,7 +25,7 @@ def test_shipped_policies_load_and_default_is_gansu() -> None:
     assert default.provincial_authority is not None
     assert default.provincial_authority.counts_as_core_before.isoformat() == "2018-07-01"
     assert "增刊" in default.excluded_issue_markers and default.exclude_electronic
-    assert default.cite("copy_ratio_over_threshold") == "seeds/003 附件1 第四条"
+    assert default.cite("copy_ratio_over_threshold") == "平工信发〔2022〕138号 附件1 第四条"
     assert default.to_dict()["id"] == default.id
 
 
@@ -44,8 +44,8 @@ def test_unknown_policy_names_the_available_ones() -> None:
     ("old", "new", "message"),
     [
         ("core = 0.15", "core = 1.5", "thresholds.core"),
-        ('version = "1.0.0"', 'version = "1.0.0"\nsurprise = 1', "surprise"),
-        ('default = "seeds/003 附件1 第四条"', 'other = "x"', "citations.default"),
+        ('version = "1.1.0"', 'version = "1.1.0"\nsurprise = 1', "surprise"),
+        ('default = "平工信发〔2022〕138号 附件1 第四条"', 'other = "x"', "citations.default"),
         ('copy_ratio_metric = "total_copy_ratio"', 'copy_ratio_metric = "vibes"', "copy_ratio_metric"),
         ("material_cutoff = 2022-09-30", 'material_cutoff = "soon"', "material_cutoff"),
         ("[thresholds]", "[thresholds", "TOML"),

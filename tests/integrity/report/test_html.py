@@ -28,7 +28,7 @@ def test_report_has_cnki_figures_sources_and_verdict(settings: Settings) -> None
         assert figure in html
     assert "重复字数：<b>60</b>" in html and "总字数：<b>190</b>" in html
     assert "学术诚信研究" in html and "张三旧作（本人文献）" in html
-    assert "不予认定" in html and "seeds/003 附件1 第四条" in html and "疑似增刊论文" in html
+    assert "不予认定" in html and "平工信发〔2022〕138号 附件1 第四条" in html and "疑似增刊论文" in html
     assert "2026-01-02 00:00:00 UTC" in html
     assert "单位盖章" in html
     assert "核心期刊" in html  # journal level shown in Chinese
@@ -96,9 +96,10 @@ def test_verification_block(settings: Settings) -> None:
 def test_clean_result_and_bad_format(settings: Settings) -> None:
     r = result()
     r["similarity"].update(sources=[], total_copy_ratio=0.0)
-    r["verdict"].update(accepted=True, findings=[], summary="符合要求")
+    r["verdict"].update(accepted=True, findings=[], summary="认可：按核心期刊论文认定，总文字复制比 0.0%")
     html = render_report(r, TEXT, settings=settings).decode("utf-8")
-    assert "未发现相似来源" in html and "认定通过" in html and "未发现问题" in html
+    assert "未发现相似来源" in html and "未发现问题" in html
+    assert html.count("认可：按核心期刊论文认定") == 1 and "认定通过：认可" not in html  # verdict line once
     with pytest.raises(Exception, match="不支持的报告格式"):
         render_report(r, fmt="docx", settings=settings)
 
