@@ -18,7 +18,7 @@ mkdir -p "$CACHE"
 
 declare -A PACKAGES=(
   [base]="python3 python3-venv ca-certificates tesseract-ocr tesseract-ocr-chi-sim poppler-utils fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 fontconfig"
-  [postgres]="postgresql-15 locales"
+  [postgres]="postgresql-15"
   [redis]="redis-server"
 )
 

@@ -24,6 +24,8 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
 fi
 if [ "${1:-}" = "postgres" ]; then
   shift
-  exec postgres -D "$PGDATA" -c listen_addresses='*' "$@"
+  # sockets in /tmp: the root file system is read-only and /tmp is the one tmpfs this image can count on being
+  # writable (a tmpfs over /run/postgresql is root-owned); clients here connect over TCP (pg_isready -h 127.0.0.1)
+  exec postgres -D "$PGDATA" -c listen_addresses='*' -c unix_socket_directories=/tmp "$@"
 fi
 exec "$@"
