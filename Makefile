@@ -13,7 +13,8 @@ FUZZ_INGEST_SECONDS ?= 300
 DEB_PACKAGES := tesseract-ocr tesseract-ocr-chi-sim poppler-utils fonts-noto-cjk chromium chromium-driver \
 	docker-compose libpango-1.0-0 libpangoft2-1.0-0
 
-.PHONY: setup demo test lint bench bench-speed bench-ingest serve clean fuzz-api fuzz-ingest
+.PHONY: setup demo test lint bench bench-speed bench-ingest serve clean fuzz-api fuzz-ingest \
+	docker-setup docker-images compose-test
 
 setup: $(VENV)/.installed
 	@if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
@@ -65,6 +66,20 @@ fuzz-ingest: setup
 
 serve: setup
 	$(BIN)/integrity serve
+
+# Container stack without an image registry (README "Container stack"): Debian's docker.io + debootstrap,
+# base images debootstrapped locally, wheels built on the host. compose-test runs the whole stack once and
+# takes it down again; it needs root and is not part of `make test` (minutes on a loaded 2-core host).
+docker-setup:
+	bash docker/setup-engine.sh
+
+docker-images: docker-setup setup
+	docker/build-base.sh
+	docker/build-wheels.sh
+	docker build --build-arg BASE_IMAGE=integrity-base:bookworm -t integrity:latest .
+
+compose-test: docker-setup setup
+	bash docker/compose-test.sh
 
 clean:
 	rm -rf $(VENV) var build *.egg-info
