@@ -178,3 +178,20 @@ def test_a_60_mb_batch_is_accepted_under_the_batch_limit(tmp_path: Path) -> None
         assert r.status_code == 413, r.text
         detail = r.json()["error"]["detail"]
         assert detail == {"limit": "batch_max_upload_bytes", "batch_max_upload_bytes": 8 * MIB}
+
+
+def test_an_unreachable_key_store_defers_to_the_route(tmp_path: Path) -> None:
+    """A database outage in the gate is not a 500 of its own: the route answers (sec-jobs: 503)."""
+
+    def broken(headers: dict[str, str], app: Any) -> bool:
+        raise RuntimeError("database is down")
+
+    settings = make_settings(tmp_path, max_upload_bytes=2 * MIB)
+    from tests.service.helpers import TestClient
+
+    with TestClient(create_app(settings)) as client:
+        client.app.state.body_authenticators = [broken]  # type: ignore[attr-defined]
+        r = client.post("/v1/checks", files={"file": ("p.txt", "论文正文。".encode() * 20)})
+        assert r.status_code == 401, r.text  # the route's own require_key answered
+        r = client.post("/v1/checks", files={"file": ("p.txt", b"x" * (4 * MIB))}, headers=ADMIN)
+        assert r.status_code == 413, r.text  # the limit still holds
