@@ -231,9 +231,9 @@ async function submitBatch(ev) {
       status.textContent = "批量筛查失败：" + ((p.error && p.error.message) || "未知错误");
       return;
     }
-    status.textContent = "批量筛查完成（编号 " + sub.id + "）";
     const batch = await (await api("/v1/batches/" + sub.id)).json();
     renderBatch(batch);
+    status.textContent = "批量筛查完成（编号 " + sub.id + "）";  // after the table: "done" means readable
   } catch (e) {
     status.className = "status error";
     status.textContent = e.message;
