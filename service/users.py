@@ -172,7 +172,9 @@ def login(db: Database, settings: Settings, tenant: str, username: str, password
     bad = AuthError("租户、用户名或密码错误", code="bad_credentials")
     now = utcnow()
     with db.session() as s:
-        row = s.scalar(select(User).where(User.tenant == tenant, User.username == username))
+        # FOR UPDATE (PostgreSQL): concurrent wrong guesses must each count towards the lockout
+        q = select(User).where(User.tenant == tenant, User.username == username).with_for_update()
+        row = s.scalar(q)
         if row is None:
             _verify(_DUMMY_HASH, password)
             raise bad

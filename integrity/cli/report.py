@@ -131,4 +131,10 @@ def batch(
         f"共 {counts['rows']} 行：通过 {counts['accepted']}，不予认定 {counts['rejected']}，"
         f"需核实 {counts['review']}，出错 {counts['errors']}；交叉比对标记 {len(result.cross_flags)} 条"
     )
+    if result.unlisted_files:
+        console.print(
+            f"[yellow]压缩包/目录中有 {len(result.unlisted_files)} 个文件不在清单中，未检测："
+            + "、".join(result.unlisted_files[:20])
+            + ("…" if len(result.unlisted_files) > 20 else "")
+        )
     typer.echo(f"汇总表已写入：{output}")

@@ -85,6 +85,7 @@ def test_clerk_form_batch_table_and_history(browser: Any, tmp_path: Path, shared
             zf.writestr("甲.txt", paper.read_bytes())
             zf.writestr("乙.txt", paper.read_bytes())
             zf.writestr("丙.txt", ("结论\n" + docs[2]["text"] + "\n另有原创讨论。" * 3).encode())
+            zf.writestr("丁-忘了列入清单.txt", paper.read_bytes())
         manifest = tmp_path / "清单.csv"
         title = "基于多中心随机对照试验的慢性病社区护理质量管理模式构建与效果评价研究"
         manifest.write_text(
@@ -102,6 +103,8 @@ def test_clerk_form_batch_table_and_history(browser: Any, tmp_path: Path, shared
         for c in cells + browser.find_elements(By.CSS_SELECTOR, "#batch-table thead th"):
             assert browser.execute_script(LINES_JS, c) == 1, f"{c.text!r} wraps"
         assert "交叉比对" in browser.find_element(By.ID, "batch-table").text
+        unlisted = browser.find_element(By.ID, "batch-unlisted").text
+        assert "1 个文件不在清单中" in unlisted and "丁-忘了列入清单.txt" in unlisted
         _shot(browser, tmp_path, "clerk-02-batch-table")
 
         # History: applicant, ratio, verdict, batch.

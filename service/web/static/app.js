@@ -229,9 +229,9 @@ async function submitBatch(ev) {
       status.textContent = "批量筛查失败：" + ((p.error && p.error.message) || "未知错误");
       return;
     }
-    status.textContent = "批量筛查完成（编号 " + sub.id + "）";
     const batch = await (await api("/v1/batches/" + sub.id)).json();
     renderBatch(batch);
+    status.textContent = "批量筛查完成（编号 " + sub.id + "）";  // after the table: "done" means readable
   } catch (e) {
     status.className = "status error";
     status.textContent = e.message;
@@ -255,6 +255,10 @@ function renderBatch(batch) {
   const c = r.counts;
   $("batch-counts").textContent = "共 " + c.rows + " 行：通过 " + c.accepted + "，不予认定 " + c.rejected +
     "，需核实 " + c.review + "，已检测 " + c.checked + "，出错 " + c.errors + "；交叉比对标记 " + c.cross_flags + " 条";
+  const unlisted = r.unlisted_files || [];
+  const note = $("batch-unlisted");
+  note.textContent = unlisted.length
+    ? "压缩包中有 " + unlisted.length + " 个文件不在清单中，未检测：" + unlisted.join("、") : "";
   const tbody = $("batch-table").querySelector("tbody");
   tbody.replaceChildren();
   const rows = r.outcomes.map((o) => ({ row: o.row.row, o }))
