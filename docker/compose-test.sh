@@ -3,12 +3,14 @@
 # (postgres, redis, migrate, api, worker), wait until api and worker are healthy, create an API key with the CLI
 # inside the api container, add the sample corpus and submit the sample paper through the HTTP API, read the
 # result, and always take the stack down again (`down -v`: containers, network and volumes).
-# Host port: COMPOSE_TEST_PORT (default 18080). Project name: COMPOSE_PROJECT_NAME (default integrity-compose-test).
+# Host port: COMPOSE_TEST_PORT (default 18080); health wait per service: COMPOSE_TEST_WAIT_S (600 s);
+# project name: COMPOSE_PROJECT_NAME (default integrity-compose-test).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 T0=$SECONDS
 stamp() { echo "compose-test: [$((SECONDS - T0)) s] $*"; }
 
+WAIT_S=${COMPOSE_TEST_WAIT_S:-600}  # per service; a loaded 2-core host needed 146 s for the api once
 export COMPOSE_PROJECT_NAME=${COMPOSE_PROJECT_NAME:-integrity-compose-test}
 export INTEGRITY_PORT=${COMPOSE_TEST_PORT:-18080}
 export INTEGRITY_PUBLIC_BASE_URL="http://127.0.0.1:$INTEGRITY_PORT"
@@ -51,13 +53,14 @@ tu=$SECONDS
 "${COMPOSE[@]}" up -d --no-build
 for svc in api worker; do
   cid=$("${COMPOSE[@]}" ps -q "$svc")
-  for _ in $(seq 1 120); do
+  deadline=$((SECONDS + WAIT_S))
+  while [ $SECONDS -lt $deadline ]; do
     state=$(docker inspect -f '{{.State.Health.Status}}' "$cid")
     [ "$state" = healthy ] && break
     [ "$(docker inspect -f '{{.State.Running}}' "$cid")" = true ] || { echo "compose-test: $svc exited" >&2; exit 1; }
     sleep 2
   done
-  [ "$state" = healthy ] || { echo "compose-test: $svc not healthy after 240 s ($state)" >&2; exit 1; }
+  [ "$state" = healthy ] || { echo "compose-test: $svc not healthy after $WAIT_S s ($state)" >&2; exit 1; }
   stamp "$svc healthy"
 done
 stamp "stack up and healthy in $((SECONDS - tu)) s"

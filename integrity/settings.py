@@ -75,6 +75,13 @@ class Settings(BaseSettings):
     admin_tenant: str = "default"
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    api_worker_healthcheck_timeout_s: int = Field(
+        default=60,
+        ge=1,
+        le=3600,
+        description="serve --workers N: seconds a child process may take to answer uvicorn's liveness ping "
+        "(uvicorn's 5 s default kills and restarts every child in a loop on a loaded host)",
+    )
     worker_threads: int = Field(default=2, ge=1, le=64)
     rate_limit_per_minute: int = Field(default=120, ge=1)
     retention_days: int = Field(default=30, ge=1)

@@ -84,7 +84,19 @@ def serve(
         port=port or settings.port,
         workers=workers,
         log_level=log_level,
+        **_supervisor_options(uvicorn, settings),
     )
+
+
+def _supervisor_options(uvicorn: Any, settings: Any) -> dict[str, Any]:
+    """uvicorn's multi-process supervisor pings each child and restarts one that misses a 5 s deadline: on a
+    loaded 2-core host (load 28, the compose stack starting) children still importing never make it and are
+    restarted forever. The deadline comes from settings where this uvicorn has the option."""
+    import inspect
+
+    if "timeout_worker_healthcheck" not in inspect.signature(uvicorn.Config).parameters:
+        return {}
+    return {"timeout_worker_healthcheck": settings.api_worker_healthcheck_timeout_s}
 
 
 def worker(
