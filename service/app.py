@@ -143,6 +143,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.queue = queue
     app.state.rate_limiter = make_rate_limiter(settings)
     _install_error_handlers(app)
+    from service.outages import install_outage_handlers
+
+    install_outage_handlers(app)
 
     @app.middleware("http")
     async def _body_limit(request: Request, call_next: Any) -> Any:

@@ -34,9 +34,13 @@ from service.models import Job, utcnow
 log = logging.getLogger(__name__)
 
 
-def new_owner(hint: str | None = None) -> str:
-    """A lease owner id: host, process and the runner's id (the Celery task id survives retries)."""
-    return f"{socket.gethostname()}:{os.getpid()}:{hint or uuid.uuid4().hex}"[:200]
+def new_owner(task_id: str | None = None) -> str:
+    """A lease owner id. A Celery task id is used as is: it survives the task's retries and its
+    redelivery after a killed prefork child (the message's earlier holder is gone), while a duplicate
+    message published by the sweeper has a task id of its own. Otherwise host, process and a random id."""
+    if task_id:
+        return f"task:{task_id}"[:200]
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex}"
 
 
 class Heartbeat:

@@ -284,6 +284,10 @@ class InProcessQueue:
             log.warning("queue paused (INTEGRITY_QUEUE_PAUSED): jobs are accepted but not started")
             return
         with self.db.session() as s:
+            # one embedded process owns the queue: leases of running jobs belong to its dead predecessor
+            s.execute(
+                update(Job).where(Job.status == "running").values(lease_owner=None, lease_expires_at=None)
+            )
             pending = s.scalars(
                 select(Job.id).where(Job.status.in_(("queued", "running"))).order_by(Job.created_at)
             ).all()

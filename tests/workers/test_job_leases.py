@@ -220,6 +220,9 @@ def test_worker_waits_out_a_database_outage(lease_env: Env) -> None:
             for i in range(3)
         ]
         lease_env.set_connections(False)
+        r = client.get(f"/v1/checks/{ids[0]}", headers=admin)  # the API answers 503 meanwhile (item 4)
+        assert r.status_code == 503 and r.headers["retry-after"], r.text
+        assert r.json()["error"]["code"] == "database_unavailable"
         worker, log = lease_env.start_worker("outage")
         try:
             deadline = time.monotonic() + 120
