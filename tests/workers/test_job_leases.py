@@ -57,7 +57,8 @@ class Env:
         proc = subprocess.Popen(
             cmd, env={**os.environ, **self.env}, cwd=REPO, stdout=log.open("wb"), stderr=subprocess.STDOUT
         )
-        deadline = time.monotonic() + 90
+        # the warm-up (catalogue, dictionary) precedes "ready": slow on a loaded host
+        deadline = time.monotonic() + 300
         while "ready" not in log.read_text(errors="replace"):
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError("celery worker did not start: " + log.read_text(errors="replace"))
