@@ -27,6 +27,8 @@ from service.audit_chain import event_hash, make_anchor, verify_anchor_signature
 from service.db import Database
 from tests.workers.conftest import REPO, with_search_path
 
+pytestmark = pytest.mark.timeout(900)  # several CLI subprocesses; slow on a loaded host
+
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Settings, Database]]:

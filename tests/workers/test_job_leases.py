@@ -29,7 +29,7 @@ from tests.service.helpers import ADMIN_KEY, TestClient, abstracts, auth, wait_d
 from tests.workers.conftest import REPO
 from tests.workers.test_celery import settings_from
 
-pytestmark = [pytest.mark.services, pytest.mark.slow]
+pytestmark = [pytest.mark.services, pytest.mark.slow, pytest.mark.timeout(1200)]
 REDIS_DB = 9  # this module's own Redis database: it is flushed
 
 
@@ -115,7 +115,7 @@ def lease_env(tmp_path_factory: pytest.TempPathFactory, redis_url: str, postgres
         "INTEGRITY_RATE_LIMIT_PER_MINUTE": "100000",
         "INTEGRITY_JOB_LEASE_S": "3",
         "INTEGRITY_JOB_SWEEP_INTERVAL_S": "0.5",
-        "INTEGRITY_JOB_PUBLISH_STALE_S": "4",
+        "INTEGRITY_JOB_PUBLISH_STALE_S": "20",
         "INTEGRITY_JOB_DB_RETRY_S": "600",
     }
     subprocess.run(
@@ -154,7 +154,7 @@ def test_jobs_lost_by_the_broker_are_republished(lease_env: Env) -> None:
         ]
         # no worker yet: the messages sit in the broker, which now loses them (restart without persistence)
         broker = redis.Redis.from_url(lease_env.env["INTEGRITY_BROKER_URL"])
-        assert broker.llen(lease_env.env["INTEGRITY_CELERY_QUEUE"]) == 5
+        assert broker.llen(lease_env.env["INTEGRITY_CELERY_QUEUE"]) >= 5  # the sweeper may have added
         broker.flushdb()
         worker, _ = lease_env.start_worker("flushed")
         try:
