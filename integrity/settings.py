@@ -99,6 +99,20 @@ class Settings(BaseSettings):
     celery_visibility_timeout_s: int = Field(
         default=7200, ge=60, description="Broker redelivery delay; must exceed task_time_limit_s"
     )
+    job_lease_s: float = Field(
+        default=60.0, gt=0, description="A running job's lease; its heartbeat renews it every third of this"
+    )
+    job_sweep_interval_s: float = Field(
+        default=15.0, gt=0, description="How often API processes republish stale queued/running jobs (Celery)"
+    )
+    job_publish_stale_s: float = Field(
+        default=300.0,
+        gt=0,
+        description="A queued job published this long ago without starting is republished",
+    )
+    job_db_retry_s: float = Field(
+        default=900.0, ge=0, description="How long a worker keeps retrying a job while the database is down"
+    )
 
     # --- people signing in to the web page (API keys stay for systems) ---------------------------
     login_max_failures: int = Field(default=5, ge=1, le=100, description="Wrong passwords before a lockout")

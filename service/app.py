@@ -150,6 +150,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.queue = queue
     app.state.rate_limiter = make_rate_limiter(settings)
     _install_error_handlers(app)
+    from service.outages import install_outage_handlers
+
+    install_outage_handlers(app)
 
     # authenticate before reading a body, then read at most the route's limit (service/bodylimit.py)
     app.state.body_authenticators = [bearer_authenticator]

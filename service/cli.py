@@ -33,7 +33,9 @@ def register(app: typer.Typer) -> None:
     set_report_registrar(_register_report)
     app.command("serve")(serve)
     app.command("worker", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(worker)
-    app.command("audit")(audit)
+    from service.audit_cli import make_audit_app  # audit verify / anchor / verify-anchor (issue 10)
+
+    app.add_typer(make_audit_app(audit), name="audit")
     app.add_typer(keys_app, name="keys")
     app.add_typer(users_app, name="users")
     app.add_typer(db_app, name="db")

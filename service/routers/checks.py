@@ -153,15 +153,19 @@ def submit_job(
     try:
         published = queue.enqueue(job_id)
     except Exception as exc:
-        log.exception("enqueue of %s failed", job_id)
-        with db.session() as s:
-            row = s.get(Job, job_id)
-            if row is not None:
-                row.status = "failed"
-                row.finished_at = utcnow()
-                row.idempotency_key = None  # a retry with the same key must be accepted anew
-                row.error = {"code": "queue_unavailable", "message": "任务队列不可用，请稍后重新提交"}
-        raise QueueUnavailable("任务队列不可用，请稍后重新提交") from exc
+        if settings.queue_backend != "celery":
+            log.exception("enqueue of %s failed", job_id)
+            with db.session() as s:
+                row = s.get(Job, job_id)
+                if row is not None:
+                    row.status = "failed"
+                    row.finished_at = utcnow()
+                    row.idempotency_key = None  # a retry with the same key must be accepted anew
+                    row.error = {"code": "queue_unavailable", "message": "任务队列不可用，请稍后重新提交"}
+            raise QueueUnavailable("任务队列不可用，请稍后重新提交") from exc
+        # broker down: the job is stored and stays queued, unpublished; the sweeper publishes it later
+        log.warning("broker unavailable, job %s left for the sweeper: %s", job_id, type(exc).__name__)
+        published = False
     if published is not False:  # paused queues publish later (CeleryQueue.recover / in-process start-up)
         with db.session() as s:
             s.execute(update(Job).where(Job.id == job_id).values(enqueued_at=utcnow()))

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_users"
-down_revision = "0002"
+down_revision = "0003_jobs_lease_audit_chain"
 branch_labels = None
 depends_on = None
 
