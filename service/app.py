@@ -110,7 +110,7 @@ class RetentionSweeper:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for ``settings`` (default: the environment). Nothing runs until start-up."""
     from service.auth import bootstrap_admin
-    from service.bodylimit import BodyLimitGate, bearer_authenticator
+    from service.bodylimit import BodyLimitGate, bearer_authenticator, session_authenticator
     from service.jobs import load_job_kinds, make_queue
     from service.openapi import ERROR_RESPONSES
     from service.openapi import install as install_openapi
@@ -155,7 +155,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_outage_handlers(app)
 
     # authenticate before reading a body, then read at most the route's limit (service/bodylimit.py)
-    app.state.body_authenticators = [bearer_authenticator]
+    app.state.body_authenticators = [session_authenticator, bearer_authenticator]
     app.add_middleware(BodyLimitGate, settings=settings)
 
     for name in ROUTERS:

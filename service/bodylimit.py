@@ -74,8 +74,15 @@ def route_limit(method: str, path: str) -> RouteLimit:
     return _DEFAULT_ROUTE
 
 
+# Writes that carry their credentials in the body: signing in with a user name and password.
+CREDENTIAL_WRITES = frozenset({("POST", "/v1/session")})
+
+
 def needs_auth(method: str, path: str) -> bool:
-    """Write requests to the API carry credentials; public pages (``/web``, ``/verify``) do not."""
+    """Write requests to the API carry credentials; public pages (``/web``, ``/verify``) and the sign-in
+    itself (its small JSON body holds the password; the default body limit still applies) do not."""
+    if (method, path.rstrip("/")) in CREDENTIAL_WRITES:
+        return False
     return method in BODY_METHODS and path.startswith("/v1/")
 
 
@@ -95,6 +102,28 @@ def bearer_authenticator(headers: dict[str, str], app: Any) -> bool:
     from service.auth import authenticate
 
     authenticate(app.state.db, headers.get("authorization"))
+    return True
+
+
+def session_authenticator(headers: dict[str, str], app: Any) -> bool:
+    """A signed-in browser: the session cookie and its CSRF token in ``X-CSRF-Token``, as routes check."""
+    import secrets
+    from http.cookies import SimpleCookie
+
+    from service.auth import Forbidden
+    from service.users import CSRF_HEADER, SESSION_COOKIE, session_principal
+
+    cookies: SimpleCookie = SimpleCookie()
+    cookies.load(headers.get("cookie", ""))
+    morsel = cookies.get(SESSION_COOKIE)
+    if morsel is None or not morsel.value or "authorization" in headers:
+        return False  # not a browser session: the bearer key decides (as in ``request_principal``)
+    info = session_principal(app.state.db, morsel.value)
+    if not secrets.compare_digest(headers.get(CSRF_HEADER.lower(), "").encode(), info.csrf_token.encode()):
+        raise Forbidden(
+            f"缺少或错误的 CSRF 令牌：通过登录会话修改数据时须带 {CSRF_HEADER} 头（请刷新页面后重试）",
+            code="csrf_failed",
+        )
     return True
 
 
