@@ -47,7 +47,7 @@ class Server:
         import httpx
 
         self.thread.start()
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # a busy shared host starts slowly
         while time.monotonic() < deadline:
             try:
                 if httpx.get(self.base + "/readyz", timeout=1).status_code == 200:
@@ -109,7 +109,7 @@ def _shot(driver: Any, tmp_path: Path, name: str) -> Path:
     return path
 
 
-def _wait_file(folder: Path, suffix: str, timeout: float = 30) -> Path:
+def _wait_file(folder: Path, suffix: str, timeout: float = 120) -> Path:  # PDF rendering on a busy host
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         done = [p for p in folder.glob(f"*{suffix}") if p.stat().st_size > 0]
