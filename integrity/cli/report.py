@@ -44,7 +44,7 @@ def report(
         from service.routers.reports import register_cli_report
 
         code = register_cli_report(result, get_settings(), output_format.value)
-    data = render_report(result, text, fmt=output_format.value, code=code)
+    data = render_report(result, text, fmt=output_format.value, code=code, offline=not register)
     if output is None:
         if str(check_json) == "-":
             if output_format is ReportFormat.pdf:
@@ -56,6 +56,8 @@ def report(
     typer.echo(f"报告已写入：{output}")
     if register:
         typer.echo("验证码已登记到本机服务数据库，可在线核验")
+    else:
+        typer.echo("离线报告：未登记到核验服务，不能在线核验（需要在线核验请加 --register）")
 
 
 def load_result(path: Path) -> dict[str, Any]:

@@ -23,6 +23,7 @@ def render_report(
     settings: Settings | None = None,
     issued_at: datetime | None = None,
     base_url: str | None = None,
+    offline: bool = False,
 ) -> bytes:
     """HTML (UTF-8) or PDF bytes of the report of one check result."""
     from integrity.report.html import render_html
@@ -30,5 +31,7 @@ def render_report(
 
     if fmt not in FORMATS:
         raise InputError(f"不支持的报告格式：{fmt}（可选 html、pdf）", code="bad_report_format")
-    html = render_html(result, text, code=code, settings=settings, issued_at=issued_at, base_url=base_url)
+    html = render_html(
+        result, text, code=code, settings=settings, issued_at=issued_at, base_url=base_url, offline=offline
+    )
     return html.encode("utf-8") if fmt == "html" else html_to_pdf(html)

@@ -159,6 +159,12 @@ def _paper_text(job: Job, settings: Settings) -> str | None:
         return None
 
 
+def display_time(when: Any, settings: Settings) -> str:
+    from integrity.report.html import display_time as show
+
+    return show(when, settings)
+
+
 def verification(code: str, settings: Settings, db: Database) -> dict[str, Any]:
     """What the public may learn from a valid code: the figures and verdict of that report."""
     norm = rv.normalise_code(code)
@@ -172,6 +178,11 @@ def verification(code: str, settings: Settings, db: Database) -> dict[str, Any]:
             .limit(1)
         )
         job = s.get(Job, str((event.detail or {}).get("check_id"))) if event is not None else None
+    if (event is None or job is None or not job.result) and rv.is_offline_code(norm):
+        raise NotFound(
+            "这是离线报告的验证码：离线报告未登记到核验服务，无法在线核验，请向出具报告的单位核实",
+            code="offline_report",
+        )
     if event is None or job is None or not job.result:
         raise NotFound("未找到该验证码对应的报告：报告可能是伪造的", code="report_not_found")
     result = job.result
@@ -184,6 +195,7 @@ def verification(code: str, settings: Settings, db: Database) -> dict[str, Any]:
         "valid": valid,
         "code": rv.format_code(norm),
         "issued_at": event.at.isoformat() if event.at else None,
+        "issued_at_display": display_time(event.at, settings) if event.at else None,
         "digest": rv.result_digest(result),
         "paper": {
             "title": title or job.file_name,
