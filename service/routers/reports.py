@@ -38,27 +38,24 @@ class CheckNotReady(IntegrityError):
     http_status = 409
 
 
-@router.get("/v1/checks/{check_id}/report.html", summary="检测报告单（HTML）", response_class=HTMLResponse)
-def report_html(
+@router.get("/v1/checks/{check_id}/report.{fmt}", summary="检测报告单（html、pdf、txt，见报告格式注册表）")
+def report(
     check_id: str,
+    fmt: str,
     principal: Principal = Depends(require_key("unit")),
     settings: Settings = Depends(get_settings),
     db: Database = Depends(get_db),
 ) -> Response:
-    data = _issue(check_id, "html", principal, settings, db)
-    return Response(data, media_type="text/html; charset=utf-8", headers=_report_headers())
+    """One route for every registered format (integrity/report/registry.py); report.html and report.pdf
+    keep their old URLs."""
+    from integrity.report.registry import get
 
-
-@router.get("/v1/checks/{check_id}/report.pdf", summary="检测报告单（PDF）")
-def report_pdf(
-    check_id: str,
-    principal: Principal = Depends(require_key("unit")),
-    settings: Settings = Depends(get_settings),
-    db: Database = Depends(get_db),
-) -> Response:
-    data = _issue(check_id, "pdf", principal, settings, db)
-    headers = {"Content-Disposition": f'attachment; filename="report-{check_id}.pdf"'}
-    return Response(data, media_type="application/pdf", headers=headers)
+    renderer = get(fmt)
+    data = _issue(check_id, renderer.fmt, principal, settings, db)
+    headers = _report_headers() if renderer.fmt == "html" else {"X-Content-Type-Options": "nosniff"}
+    if renderer.download:
+        headers["Content-Disposition"] = f'attachment; filename="report-{check_id}.{renderer.fmt}"'
+    return Response(data, media_type=renderer.media_type, headers=headers)
 
 
 def _report_headers() -> dict[str, str]:

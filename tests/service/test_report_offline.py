@@ -25,3 +25,16 @@ def test_verify_page_shows_beijing_time(client: TestClient, shared_dir: Path) ->
     body = client.get(f"/v1/reports/{code}/verify").json()
     assert body["issued_at_display"].endswith("（北京时间）")
     assert body["issued_at_display"] in client.get(f"/verify/{code}").text
+
+
+def test_one_report_route_for_every_registered_format(client: TestClient, shared_dir: Path) -> None:
+    check_id, h = _done_check(client, shared_dir)
+    txt = client.get(f"/v1/checks/{check_id}/report.txt", headers=h)
+    assert txt.status_code == 200 and txt.headers["content-type"].startswith("text/plain")
+    assert "总文字复制比" in txt.text
+    html = client.get(f"/v1/checks/{check_id}/report.html", headers=h)  # the old URLs still work
+    assert html.status_code == 200 and html.headers["content-type"].startswith("text/html")
+    bad = client.get(f"/v1/checks/{check_id}/report.docx", headers=h)
+    assert bad.status_code in (400, 404, 422) and bad.json()["error"]["code"] == "bad_report_format"
+    paths = client.get("/openapi.json").json()["paths"]
+    assert "/v1/checks/{check_id}/report.{fmt}" in paths
