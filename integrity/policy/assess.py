@@ -690,8 +690,9 @@ def _corpus_size(
     target = claims.claimed_level or recognised
     if corpus is None or target is None or policy.threshold(target, claims.title_grade) is None:
         return
-    if findings.has("copy_ratio_over_threshold"):
-        return  # copying already found is evidence however small the corpus
+    if any(f.code == "copy_ratio_over_threshold" and f.severity == "reject" for f in findings.items):
+        return  # copying that already rejects is evidence however small the corpus
+    # a downgrade (core over 15 % kept as provincial) still rests on the ratio being under the next limit
     size = int(corpus.get("documents") or 0)
     if size >= minimum:
         return
