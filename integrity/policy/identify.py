@@ -23,22 +23,10 @@ def _same_title(given: str, catalogued: str) -> bool:
     return osa_distance(a, b) <= 2
 
 
-def identify(
-    catalogue: Catalogue,
-    findings: Findings,
-    name: str | None,
-    issn: str | None,
-    cn: str | None,
-    year: int | None,
-) -> tuple[Journal | None, JournalMatch | None, list[JournalMatch]]:
-    """Pick the journal all given identifiers agree on; report every disagreement."""
-    if not (name or issn or cn):
-        findings.add(
-            "journal_metadata_missing",
-            "warning",
-            "论文中未识别出期刊名称、ISSN 或 CN，无法核验期刊及其级别，请补充期刊信息",
-        )
-        return None, None, []
+def _identifier_sets(
+    catalogue: Catalogue, findings: Findings, issn: str | None, cn: str | None, year: int | None
+) -> dict[str, list[JournalMatch]]:
+    """Journals the ISSN and the CN each point to; an invalid or unknown identifier is a finding."""
     sets: dict[str, list[JournalMatch]] = {}
     if issn:
         checked = check_issn(str(issn))
@@ -65,6 +53,78 @@ def identify(
                     f"CN {checked_cn.normalised} 不在期刊目录中（无法以国家新闻出版署登记核实）",
                     cn=cn,
                 )
+    return sets
+
+
+def _not_found(
+    findings: Findings, name: str | None, issn: str | None, cn: str | None, candidates: list[JournalMatch]
+) -> None:
+    """No identifier found a journal: a reject naming the nearest catalogue titles, if any."""
+    if name and not findings.has("issn_invalid", "cn_invalid", "internal_journal"):
+        near = "；最接近：" + "、".join(f"{titled(c.journal)}（相似度 {c.score:.2f}）" for c in candidates)
+        findings.add(
+            "journal_not_found",
+            "reject",
+            f"期刊《{name}》未在期刊目录中找到，无法核实其为正规期刊（疑似假刊）"
+            + (near if candidates else ""),
+            journal=str(name),
+            candidates=[c.journal.name for c in candidates],
+        )
+    elif not name and not findings.rejects:
+        findings.add(
+            "journal_not_found",
+            "reject",
+            "给出的 ISSN/CN 均不在期刊目录中，无法核实期刊",
+            issn=issn,
+            cn=cn,
+        )
+    return
+
+
+def _notes(
+    findings: Findings, name: str | None, sets: dict[str, list[JournalMatch]], chosen: JournalMatch
+) -> None:
+    """For the reviewer: a shared identifier, a former name, a name without its qualifier."""
+    for key, matches in sets.items():
+        if key != "刊名" and len(matches) > 1:
+            others = "、".join(titled(m.journal) for m in matches)
+            findings.add(
+                "identifier_shared",
+                "info",
+                f"{key} 在目录中对应多种期刊（{others}），"
+                f"已按刊名认定为《{chosen.journal.name}》，请核对版别",
+            )
+    if chosen.matched_by == "former_name":
+        findings.add(
+            "journal_former_name",
+            "info",
+            f"“{name}”是{titled(chosen.journal)}的曾用刊名",
+        )
+    elif chosen.matched_by == "name_without_qualifier":
+        findings.add(
+            "journal_name_without_qualifier",
+            "info",
+            f"刊名“{name}”按目录刊名{titled(chosen.journal)}认定（目录刊名另含版别或副名）",
+        )
+
+
+def identify(
+    catalogue: Catalogue,
+    findings: Findings,
+    name: str | None,
+    issn: str | None,
+    cn: str | None,
+    year: int | None,
+) -> tuple[Journal | None, JournalMatch | None, list[JournalMatch]]:
+    """Pick the journal all given identifiers agree on; report every disagreement."""
+    if not (name or issn or cn):
+        findings.add(
+            "journal_metadata_missing",
+            "warning",
+            "论文中未识别出期刊名称、ISSN 或 CN，无法核验期刊及其级别，请补充期刊信息",
+        )
+        return None, None, []
+    sets = _identifier_sets(catalogue, findings, issn, cn, year)
     candidates: list[JournalMatch] = []
     if name:
         exact = catalogue.by_name(str(name), year, fuzzy=False)
@@ -74,26 +134,7 @@ def identify(
             candidates = catalogue.by_name(str(name), year, fuzzy=True, limit=3)
     id_sets = {k: {m.journal.id for m in v} for k, v in sets.items() if v}
     if not id_sets:
-        if name and not findings.has("issn_invalid", "cn_invalid", "internal_journal"):
-            near = "；最接近：" + "、".join(
-                f"{titled(c.journal)}（相似度 {c.score:.2f}）" for c in candidates
-            )
-            findings.add(
-                "journal_not_found",
-                "reject",
-                f"期刊《{name}》未在期刊目录中找到，无法核实其为正规期刊（疑似假刊）"
-                + (near if candidates else ""),
-                journal=str(name),
-                candidates=[c.journal.name for c in candidates],
-            )
-        elif not name and not findings.rejects:
-            findings.add(
-                "journal_not_found",
-                "reject",
-                "给出的 ISSN/CN 均不在期刊目录中，无法核实期刊",
-                issn=issn,
-                cn=cn,
-            )
+        _not_found(findings, name, issn, cn, candidates)
         return None, None, candidates
     common = set.intersection(*id_sets.values())
     if name and "刊名" not in sets:
@@ -155,25 +196,5 @@ def identify(
                 catalogue=own,
             )
             return None, None, candidates
-    for key, matches in sets.items():
-        if key != "刊名" and len(matches) > 1:
-            others = "、".join(titled(m.journal) for m in matches)
-            findings.add(
-                "identifier_shared",
-                "info",
-                f"{key} 在目录中对应多种期刊（{others}），"
-                f"已按刊名认定为《{chosen.journal.name}》，请核对版别",
-            )
-    if chosen.matched_by == "former_name":
-        findings.add(
-            "journal_former_name",
-            "info",
-            f"“{name}”是{titled(chosen.journal)}的曾用刊名",
-        )
-    elif chosen.matched_by == "name_without_qualifier":
-        findings.add(
-            "journal_name_without_qualifier",
-            "info",
-            f"刊名“{name}”按目录刊名{titled(chosen.journal)}认定（目录刊名另含版别或副名）",
-        )
+    _notes(findings, name, sets, chosen)
     return chosen.journal, chosen, candidates
