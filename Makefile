@@ -6,12 +6,15 @@ BIN := $(VENV)/bin
 SHARED ?= ../shared
 BENCH_FLOOR_PLAGDET ?= 0.93
 BENCH_MAX_MAE ?= 0.01
+FUZZ_API_EXAMPLES ?= 50
+FUZZ_INGEST_SECONDS ?= 300
 # Debian packages the project needs: OCR (tesseract + Chinese), PDF tools and CJK fonts for reports and
 # test documents, Chromium for browser tests, docker-compose to validate docker-compose.yml.
 DEB_PACKAGES := tesseract-ocr tesseract-ocr-chi-sim poppler-utils fonts-noto-cjk chromium chromium-driver \
 	docker-compose libpango-1.0-0 libpangoft2-1.0-0
 
-.PHONY: setup demo test lint bench bench-speed bench-ingest serve clean
+.PHONY: setup demo test lint bench bench-speed bench-ingest serve clean fuzz-api fuzz-ingest \
+	docker-setup docker-images compose-test
 
 setup: $(VENV)/.installed
 	@if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
@@ -25,7 +28,7 @@ setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q -e '.[test,fuzz]'
 	touch $@
 
 demo: setup
@@ -53,8 +56,30 @@ bench-speed: setup
 bench-ingest: setup
 	$(BIN)/python -m bench.ingest
 
+# schemathesis (all checks) against the app's OpenAPI on a live uvicorn; fails on any 5xx
+fuzz-api: setup
+	$(BIN)/python -m tests.fuzz.api --max-examples $(FUZZ_API_EXAMPLES)
+
+# atheris over the ingest parsers (TXT, DOCX, PDF, manifest, batch zip, metadata JSON); fails on any finding
+fuzz-ingest: setup
+	$(BIN)/python -m tests.fuzz.ingest --seconds $(FUZZ_INGEST_SECONDS)
+
 serve: setup
 	$(BIN)/integrity serve
+
+# Container stack without an image registry (README "Container stack"): Debian's docker.io + debootstrap,
+# base images debootstrapped locally, wheels built on the host. compose-test runs the whole stack once and
+# takes it down again; it needs root and is not part of `make test` (minutes on a loaded 2-core host).
+docker-setup:
+	bash docker/setup-engine.sh
+
+docker-images: docker-setup setup
+	docker/build-base.sh
+	docker/build-wheels.sh
+	docker build --build-arg BASE_IMAGE=integrity-base:bookworm -t integrity:latest .
+
+compose-test: docker-setup setup
+	bash docker/compose-test.sh
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

@@ -75,6 +75,13 @@ class Settings(BaseSettings):
     admin_tenant: str = "default"
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    api_worker_healthcheck_timeout_s: int = Field(
+        default=60,
+        ge=1,
+        le=3600,
+        description="serve --workers N: seconds a child process may take to answer uvicorn's liveness ping "
+        "(uvicorn's 5 s default kills and restarts every child in a loop on a loaded host)",
+    )
     worker_threads: int = Field(default=2, ge=1, le=64)
     rate_limit_per_minute: int = Field(default=120, ge=1)
     retention_days: int = Field(default=30, ge=1)
@@ -95,6 +102,28 @@ class Settings(BaseSettings):
     task_time_limit_s: int = Field(default=1800, ge=10, description="Hard limit of one job")
     celery_visibility_timeout_s: int = Field(
         default=7200, ge=60, description="Broker redelivery delay; must exceed task_time_limit_s"
+    )
+    job_lease_s: float = Field(
+        default=60.0, gt=0, description="A running job's lease; its heartbeat renews it every third of this"
+    )
+    job_sweep_interval_s: float = Field(
+        default=15.0, gt=0, description="How often API processes republish stale queued/running jobs (Celery)"
+    )
+    job_publish_stale_s: float = Field(
+        default=300.0,
+        gt=0,
+        description="A queued job published this long ago without starting is republished",
+    )
+    job_db_retry_s: float = Field(
+        default=900.0, ge=0, description="How long a worker keeps retrying a job while the database is down"
+    )
+
+    # --- people signing in to the web page (API keys stay for systems) ---------------------------
+    login_max_failures: int = Field(default=5, ge=1, le=100, description="Wrong passwords before a lockout")
+    login_lockout_s: int = Field(default=900, ge=1, description="How long a locked account stays locked")
+    session_ttl_s: int = Field(default=8 * 3600, ge=60, description="Web sign-in lifetime (seconds)")
+    session_cookie_secure: bool | None = Field(
+        default=None, description="Secure flag of the session cookie; default: when public_base_url is https"
     )
 
     # --- batches (zip + manifest screening) -----------------------------------------------------

@@ -34,8 +34,10 @@ admin（另可管理密钥、查看审计记录）。错误统一为 `{"error": 
 
 
 def error_response(status: int, code: str, message: str, detail: Any = None) -> JSONResponse:
+    from service.redact import redact
+
     return JSONResponse(
-        {"error": {"code": code, "message": message, "detail": detail or {}}},
+        {"error": {"code": code, "message": redact(message), "detail": redact(detail or {})}},
         status_code=status,
         headers={"Retry-After": str(detail.get("retry_after_s"))}
         if isinstance(detail, dict) and "retry_after_s" in detail
@@ -60,9 +62,11 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         messages = {404: "接口不存在", 405: "不支持该请求方法"}
-        return error_response(
+        response = error_response(
             exc.status_code, f"http_{exc.status_code}", messages.get(exc.status_code, str(exc.detail))
         )
+        response.headers.update(exc.headers or {})  # 405 keeps its Allow header
+        return response
 
     @app.exception_handler(Exception)
     async def _crash(_: Request, exc: Exception) -> JSONResponse:
@@ -106,7 +110,10 @@ class RetentionSweeper:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for ``settings`` (default: the environment). Nothing runs until start-up."""
     from service.auth import bootstrap_admin
+    from service.bodylimit import BodyLimitGate, bearer_authenticator
     from service.jobs import load_job_kinds, make_queue
+    from service.openapi import ERROR_RESPONSES
+    from service.openapi import install as install_openapi
     from service.ratelimit import make_rate_limiter
 
     settings = settings or get_settings()
@@ -143,18 +150,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.queue = queue
     app.state.rate_limiter = make_rate_limiter(settings)
     _install_error_handlers(app)
+    from service.outages import install_outage_handlers
 
-    @app.middleware("http")
-    async def _body_limit(request: Request, call_next: Any) -> Any:
-        """Refuse oversized bodies (JSON corpus uploads included) before reading them."""
-        length = request.headers.get("content-length")
-        limit = settings.max_upload_bytes + 1024 * 1024  # multipart framing on top of the file
-        if length and length.isdigit() and int(length) > limit:
-            from service.uploads import too_large
+    install_outage_handlers(app)
 
-            exc = too_large(settings.max_upload_bytes)
-            return error_response(exc.http_status, exc.code, exc.message, exc.detail)
-        return await call_next(request)
+    # authenticate before reading a body, then read at most the route's limit (service/bodylimit.py)
+    app.state.body_authenticators = [bearer_authenticator]
+    app.add_middleware(BodyLimitGate, settings=settings)
 
     for name in ROUTERS:
         try:
@@ -163,5 +165,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if exc.name == f"service.routers.{name}":
                 continue  # a router a colleague has not added yet
             raise
-        app.include_router(module.router)
+        app.include_router(module.router, responses=ERROR_RESPONSES)  # error model in the OpenAPI schema
+    install_openapi(app)
     return app

@@ -1,6 +1,7 @@
 """Append-only audit trail: submissions, result reads, corpus and key changes (seed 000: 谁推荐谁审核谁负责).
 
-Rows are only ever inserted; database triggers (migration 0001) reject UPDATE and DELETE.
+Rows are only ever inserted; database triggers reject UPDATE, DELETE, REPLACE (SQLite) and TRUNCATE
+(PostgreSQL), and each event is hash-chained per tenant (``service.audit_chain``).
 """
 
 from __future__ import annotations
@@ -36,8 +37,11 @@ def record(
     policy_version: str | None = None,
     detail: dict[str, Any] | None = None,
 ) -> None:
+    from service.audit_chain import append
+
     with db.session() as s:
-        s.add(
+        append(
+            s,
             AuditEvent(
                 at=utcnow(),
                 tenant=tenant,
@@ -49,7 +53,7 @@ def record(
                 file_sha256=file_sha256,
                 policy_version=policy_version,
                 detail=detail or None,
-            )
+            ),
         )
 
 

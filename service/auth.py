@@ -151,7 +151,7 @@ def bootstrap_admin(db: Database, raw_key: str, tenant: str) -> None:
 
 def authenticate(db: Database, authorization: str | None) -> Principal:
     if not authorization or not authorization.lower().startswith("bearer "):
-        raise AuthError("缺少 API 密钥：请在 Authorization 头中使用 Bearer <密钥>")
+        raise AuthError("未登录：请登录网页，或在 Authorization 头中使用 Bearer <API 密钥>")
     raw = authorization[7:].strip()
     with db.session() as s:
         row = s.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(raw)))
@@ -170,12 +170,39 @@ def authenticate(db: Database, authorization: str | None) -> Principal:
 _bearer = HTTPBearer(auto_error=False, description="API 密钥：Authorization: Bearer <密钥>")
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def request_principal(request: Request) -> Principal:
+    """A bearer API key (systems) or, without one, the web session cookie (people).
+
+    A state-changing request made with the cookie must carry the session's CSRF token in
+    ``X-CSRF-Token``: the cookie is sent by the browser automatically, the header only by our page.
+    """
+    from service.users import CSRF_HEADER, SESSION_COOKIE, session_principal
+
+    header = request.headers.get("authorization")
+    token = request.cookies.get(SESSION_COOKIE)
+    if header is not None or not token:
+        return authenticate(request.app.state.db, header)
+    info = session_principal(request.app.state.db, token)
+    if request.method not in SAFE_METHODS and not secrets.compare_digest(
+        request.headers.get(CSRF_HEADER, "").encode(), info.csrf_token.encode()
+    ):
+        raise Forbidden(
+            f"缺少或错误的 CSRF 令牌：通过登录会话修改数据时须带 {CSRF_HEADER} 头（请刷新页面后重试）",
+            code="csrf_failed",
+        )
+    request.state.web_session = info
+    return info.principal
+
+
 def require_key(role: Role = "unit") -> Callable[[Request], Principal]:
     """FastAPI dependency: authenticate the bearer key, check its role and the per-key rate limit."""
 
     def dependency(request: Request, _: Any = Depends(_bearer)) -> Principal:
         state = request.app.state
-        principal = authenticate(state.db, request.headers.get("authorization"))
+        principal = request_principal(request)
         state.rate_limiter.hit(principal.key_id, principal.tenant)
         if not principal.can(role):
             raise Forbidden(

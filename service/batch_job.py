@@ -64,7 +64,11 @@ def run_batch_job(ctx: JobContext) -> dict[str, Any]:
                     file_path=outcome.file_path,
                     file_sha256=outcome.sha256,
                     file_size=Path(outcome.file_path).stat().st_size if outcome.file_path else None,
-                    params={"batch_id": ctx.job_id, "row": outcome.row.row, "metadata": {}},
+                    params={
+                        "batch_id": ctx.job_id,
+                        "row": outcome.row.row,
+                        "metadata": {"applicant": outcome.row.applicant},
+                    },
                     result=result,
                     created_at=now,
                     started_at=now,

@@ -135,14 +135,26 @@ def policy_version(result: dict[str, Any] | None, params: dict[str, Any], settin
     return str(params.get("policy_id") or settings.default_policy)
 
 
-def _claim(job_id: str, db: Database) -> JobContext | None:
-    """Mark the job running and return its context, or ``None`` when there is nothing to do."""
+def _claim(job_id: str, db: Database, owner: str, lease_s: float) -> JobContext | None:
+    """Mark the job running under ``owner``'s lease and return its context, or ``None`` when there is
+    nothing to do (finished, or running under another runner's live lease: a duplicate message)."""
+    from datetime import timedelta
+
     with db.session() as s:
-        job = s.get(Job, job_id)
+        job = s.get(Job, job_id, with_for_update=True)
         if job is None:
             log.warning("job %s does not exist", job_id)
             return None
         if job.status in TERMINAL:
+            return None
+        now = utcnow()
+        if (
+            job.status == "running"
+            and job.lease_owner not in (None, owner)
+            and job.lease_expires_at is not None
+            and job.lease_expires_at > now
+        ):
+            log.info("job %s is running under %s's lease; duplicate skipped", job_id, job.lease_owner)
             return None
         if job.attempts >= MAX_JOB_ATTEMPTS:
             job.status = "failed"
@@ -156,8 +168,10 @@ def _claim(job_id: str, db: Database) -> JobContext | None:
                 job.webhook_status = "pending"  # the caller still learns that it failed
             return None
         job.status = "running"
-        job.started_at = utcnow()
+        job.started_at = now
         job.attempts += 1
+        job.lease_owner = owner
+        job.lease_expires_at = now + timedelta(seconds=lease_s)
         return JobContext(
             job_id=job.id,
             kind=job.kind,
@@ -172,14 +186,21 @@ def _claim(job_id: str, db: Database) -> JobContext | None:
         )
 
 
-def execute_job(job_id: str, settings: Settings, db: Database) -> bool:
+def execute_job(job_id: str, settings: Settings, db: Database, owner: str | None = None) -> bool:
     """Run one job to completion. Returns True when a webhook delivery should follow.
 
     Errors of the job itself (bad input, corpus problems, bugs) fail the job with a JSON error;
-    database or broker errors propagate so the caller (Celery) can retry.
+    database or broker errors propagate so the caller (Celery) can retry. ``owner`` names the lease
+    holder (the Celery task id, stable across its retries); the lease is renewed while the job runs.
+    Completion is written once: a duplicate run that finishes second changes nothing.
     """
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    from service.job_leases import Heartbeat, new_owner
+
     load_job_kinds()
-    ctx = _claim(job_id, db)
+    owner = new_owner(owner)
+    ctx = _claim(job_id, db, owner, settings.job_lease_s)
     if ctx is None:
         with db.session() as s:
             job = s.get(Job, job_id)
@@ -189,22 +210,36 @@ def execute_job(job_id: str, settings: Settings, db: Database) -> bool:
     error: dict[str, Any] | None = None
     fn = JOB_KINDS.get(ctx.kind)
     try:
-        if fn is None:
-            raise IntegrityError(f"未知的任务类型：{ctx.kind}", code="unknown_job_kind")
-        result = fn(ctx)
+        with Heartbeat(db, job_id, owner, settings.job_lease_s):
+            if fn is None:
+                raise IntegrityError(f"未知的任务类型：{ctx.kind}", code="unknown_job_kind")
+            result = fn(ctx)
     except IntegrityError as exc:
         error = exc.to_dict()
+    except (OperationalError, InterfaceError):
+        raise  # the database is down: the job is not at fault; retried, or republished when the lease expires
     except Exception as exc:  # a bug must fail the job visibly, not leave it running forever
-        log.exception("job %s (%s) crashed", job_id, ctx.kind)
-        error = {"code": "internal_error", "message": f"内部错误：{type(exc).__name__}", "detail": {}}
+        if type(exc).__name__ == "SoftTimeLimitExceeded":
+            error = {
+                "code": "job_timeout",
+                "message": f"任务超过时间限制（{settings.task_time_limit_s} 秒），已停止",
+                "detail": {"limit_s": settings.task_time_limit_s},
+            }
+        else:
+            log.exception("job %s (%s) crashed", job_id, ctx.kind)
+            error = {"code": "internal_error", "message": f"内部错误：{type(exc).__name__}", "detail": {}}
     status = "done" if error is None else "failed"
     with db.session() as s:
-        job = s.get(Job, job_id)
+        job = s.get(Job, job_id, with_for_update=True)
         assert job is not None
+        if job.status in TERMINAL:  # a duplicate run finished first: same deterministic result
+            return False
         job.status = status
         job.result = result
         job.error = error
         job.finished_at = utcnow()
+        job.lease_owner = None
+        job.lease_expires_at = None
         if job.callback_url:
             job.webhook_status = "pending"
         has_callback = bool(job.callback_url)
@@ -249,6 +284,10 @@ class InProcessQueue:
             log.warning("queue paused (INTEGRITY_QUEUE_PAUSED): jobs are accepted but not started")
             return
         with self.db.session() as s:
+            # one embedded process owns the queue: leases of running jobs belong to its dead predecessor
+            s.execute(
+                update(Job).where(Job.status == "running").values(lease_owner=None, lease_expires_at=None)
+            )
             pending = s.scalars(
                 select(Job.id).where(Job.status.in_(("queued", "running"))).order_by(Job.created_at)
             ).all()
@@ -329,43 +368,35 @@ class CeleryQueue:
     """Hands job ids to Celery workers (``workers.tasks.run_job``) over the Redis broker."""
 
     def __init__(self, settings: Settings, db: Database):
+        from service.job_leases import Sweeper
+
         self.settings = settings
         self.db = db
         self._app: Any = None
+        self.sweeper = Sweeper(db, settings, self.enqueue)
 
     def start(self) -> None:
         from workers.app import make_celery
 
         self._app = make_celery(self.settings)
-        self.recover()
+        try:
+            self.recover()
+        except Exception as exc:  # database or broker down at start-up: the sweeper retries
+            log.warning("job recovery at start-up failed: %s", exc)
+        self.sweeper.start()
 
     def recover(self, min_age_s: float = 60.0) -> int:
-        """Publish jobs committed but never handed to the broker (their API process died in between).
-
-        Only rows with ``enqueued_at`` NULL are taken, so a published job is never sent twice; the
-        age threshold leaves requests that are being submitted right now alone.
-        """
-        from datetime import timedelta
+        """Publish what the database says needs it: jobs never handed to the broker, jobs whose
+        publication is stale (the broker lost them; ``enqueued_at`` is no proof of delivery) and running
+        jobs whose lease expired (their worker died). See ``service.job_leases``."""
+        from service.job_leases import sweep
 
         if self.settings.queue_paused:
             return 0
-        cutoff = utcnow() - timedelta(seconds=min_age_s)
-        with self.db.session() as s:
-            ids = s.scalars(
-                select(Job.id).where(
-                    Job.status == "queued", Job.enqueued_at.is_(None), Job.created_at < cutoff
-                )
-            ).all()
-        for job_id in ids:
-            if self.enqueue(job_id):
-                with self.db.session() as s:
-                    s.execute(update(Job).where(Job.id == job_id).values(enqueued_at=utcnow()))
-        if ids:
-            log.warning("published %d jobs that had not reached the broker", len(ids))
-        return len(ids)
+        return sweep(self.db, self.settings, self.enqueue)
 
     def stop(self) -> None:
-        pass
+        self.sweeper.stop()
 
     def ping(self) -> None:
         import redis

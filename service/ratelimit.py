@@ -2,10 +2,13 @@
 
 In-process memory for the embedded server; Redis (one counter per key and minute under
 ``<prefix>:<tenant>:ratelimit:``) when the API runs as several processes next to Celery workers.
+When Redis is unreachable the Redis limiter falls back to the in-process one: requests keep being
+served (never a 500 because the counter is down), each API process enforcing the limit on its own.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import deque
@@ -13,6 +16,8 @@ from typing import Protocol
 
 from integrity.errors import IntegrityError
 from integrity.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 class RateLimited(IntegrityError):
@@ -58,16 +63,28 @@ class RedisRateLimiter:
 
         self.limit = limit
         self.prefix = prefix
-        self.client = redis.Redis.from_url(redis_url)
+        self.client = redis.Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=2)
+        self.fallback = MemoryRateLimiter(limit)
+        self._warned = -1e9
 
     def hit(self, key_id: str, tenant: str = "") -> None:
+        import redis
+
         now = time.time()
         window = int(now // 60)
         key = f"{self.prefix}:{tenant or '_'}:ratelimit:{key_id}:{window}"
-        pipe = self.client.pipeline()
-        pipe.incr(key)
-        pipe.expire(key, 120)
-        count = int(pipe.execute()[0])
+        try:
+            pipe = self.client.pipeline()
+            pipe.incr(key)
+            pipe.expire(key, 120)
+            count = int(pipe.execute()[0])
+        except redis.RedisError as exc:
+            # Redis down: each API process limits alone (documented choice, README "Outages")
+            if time.monotonic() - self._warned > 60:
+                self._warned = time.monotonic()
+                log.warning("rate limiter: Redis unavailable (%s); in-process limit", type(exc).__name__)
+            self.fallback.hit(key_id, tenant)
+            return
         if count > self.limit:
             raise _limited(self.limit, 60 - (now % 60))
 

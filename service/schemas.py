@@ -52,11 +52,19 @@ class CheckMetadata(BaseModel):
         )
 
 
+# A corpus document id: no whitespace, slashes or control characters, not only dots ("." / ".."). Shared
+# by the JSON route and the form field of ``POST /v1/corpus/files``.
+_ID_CHAR = r"[^\s/\\\x00-\x1f]"
+DOC_ID_PATTERN = rf"^{_ID_CHAR}*[^\s/\\\x00-\x1f.]{_ID_CHAR}*$"
+DOC_ID_MAX = 200
+TITLE_MAX = 1000
+
+
 class CorpusDocumentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    id: str = Field(min_length=1, max_length=200, pattern=r"^[^\s/\\]+$")
-    title: str = Field(default="", max_length=1000)
+    id: str = Field(min_length=1, max_length=DOC_ID_MAX, pattern=DOC_ID_PATTERN)
+    title: str = Field(default="", max_length=TITLE_MAX)
     text: str = Field(min_length=1)
     authors: list[str] = Field(default_factory=list, max_length=200)
     year: int | None = Field(default=None, ge=1900, le=2100)

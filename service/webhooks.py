@@ -41,6 +41,51 @@ def verify(secret: str, body: bytes, signature: str) -> bool:
     return hmac.compare_digest(sign(secret, body), signature)
 
 
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+
+
+def embedded_ipv4(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """IPv4 addresses an IPv6 address carries (mapped, compatible, 6to4, Teredo, NAT64): each of them
+    is checked too, since such an address reaches the IPv4 host it embeds."""
+    if not isinstance(ip, ipaddress.IPv6Address):
+        return []
+    found: list[ipaddress.IPv4Address] = []
+    if ip.ipv4_mapped is not None:
+        found.append(ip.ipv4_mapped)
+    if ip.sixtofour is not None:
+        found.append(ip.sixtofour)
+    if ip.teredo is not None:
+        found.extend(ip.teredo)
+    value = int(ip)
+    if value >> 32 == 0 and value > 1:  # ::a.b.c.d (IPv4-compatible, deprecated but routable by some stacks)
+        found.append(ipaddress.IPv4Address(value & 0xFFFFFFFF))
+    if any(ip in net for net in _NAT64):
+        found.append(ipaddress.IPv4Address(value & 0xFFFFFFFF))
+    return found
+
+
+def never_a_callback(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Multicast, broadcast and unspecified addresses are no webhook receiver, private network or not."""
+    return any(
+        a.is_multicast or a.is_unspecified or a == ipaddress.IPv4Address("255.255.255.255")
+        for a in [ip, *embedded_ipv4(ip)]
+    )
+
+
+def refused_address(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Not a public unicast address, itself or any IPv4 address it embeds."""
+    return any(not a.is_global or a.is_multicast or a.is_reserved for a in [ip, *embedded_ipv4(ip)]) or (
+        never_a_callback(ip)
+    )
+
+
+def _literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return None
+
+
 def validate_callback_url(url: str, settings: Settings, *, resolve: bool = True) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -51,6 +96,11 @@ def validate_callback_url(url: str, settings: Settings, *, resolve: bool = True)
         raise InvalidCallbackUrl("回调地址不能包含用户名或密码", detail={"url": url})
     if len(url) > 2000:
         raise InvalidCallbackUrl("回调地址过长（最多 2000 个字符）", detail={"limit": 2000})
+    literal = _literal(parts.hostname)
+    if literal is not None and never_a_callback(literal):
+        raise InvalidCallbackUrl(
+            "回调地址是组播、广播或未指定地址，不能接收回调", detail={"url": url, "address": str(literal)}
+        )
     if settings.webhook_allow_private or not resolve:
         return url
     try:
@@ -58,8 +108,8 @@ def validate_callback_url(url: str, settings: Settings, *, resolve: bool = True)
     except OSError as exc:
         raise InvalidCallbackUrl(f"回调地址的主机名无法解析：{parts.hostname}", detail={"url": url}) from exc
     for info in infos:
-        ip = ipaddress.ip_address(info[4][0])
-        if not ip.is_global:
+        ip = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
+        if refused_address(ip):
             raise InvalidCallbackUrl(
                 "回调地址指向内网、回环或保留地址，已拒绝（可由管理员设置 INTEGRITY_WEBHOOK_ALLOW_PRIVATE）",
                 detail={"url": url, "address": str(ip)},

@@ -11,7 +11,7 @@ import csv
 import io
 import re
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -29,6 +29,8 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "cn": ("cn", "cn号", "国内统一刊号"),
     "issn_cn": ("issn/cn", "issn_cn", "刊号", "issn/cn号"),
     "year": ("year", "年份", "发表年份", "年"),
+    "issue": ("issue", "期次", "期号", "卷期", "年期", "刊期"),
+    "published_on": ("published_on", "publication_date", "发表日期", "出版日期", "刊出日期", "发表时间"),
     "claimed_level": ("claimed_level", "level", "申报级别", "级别", "期刊级别"),
     "file_name": ("file_name", "file", "filename", "文件名", "文件", "文件名称"),
 }
@@ -44,6 +46,8 @@ _LEVELS = {
     "一般期刊": "provincial",
 }
 _ISSN = re.compile(r"\b(\d{4})-?(\d{3}[\dXx])\b")
+_DATE = re.compile(r"((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T].*)?")
+_DATE_COMPACT = re.compile(r"((?:19|20)\d{2})(\d{2})(\d{2})")
 _CN = re.compile(r"\b(\d{2})\s*-\s*(\d{4})\s*/\s*([A-Za-z]{1,4})\b")
 
 
@@ -61,6 +65,8 @@ class ManifestRow:
     cn: str = ""
     year: int | None = None
     claimed_level: str | None = None
+    issue: str = ""  # 期次 as printed, e.g. 2022年第3期 or 增刊1 (增刊 markers feed the policy)
+    published_on: str | None = None  # ISO date: decides papers near the material cutoff
 
     @property
     def key(self) -> str:
@@ -183,11 +189,23 @@ def _build_row(row_no: int, v: dict[str, str]) -> tuple[ManifestRow | None, RowE
     year: int | None = None
     if v.get("year"):
         raw = v["year"]
-        m = re.fullmatch(r"(\d{4})(?:\.0+)?(?:年)?", raw)
+        m = re.fullmatch(r"(\d{4})(?:\.0+)?(?:年)?(?:-\d{2}-\d{2})?", raw)  # a date cell: its year
         this_year = datetime.now(UTC).year
         if not m or not 1950 <= int(m.group(1)) <= this_year + 1:
             return err("bad_year", f"年份无效：{raw}（应为 1950–{this_year + 1} 的四位年份）")
         year = int(m.group(1))
+    published_on: str | None = None
+    if v.get("published_on"):
+        raw = v["published_on"]
+        parsed = _parse_date(raw)
+        if parsed is None:
+            return err("bad_date", f"发表日期无效：{raw}（应为 2022-06-15 或 2022年6月15日 这样的完整日期）")
+        if year is not None and parsed.year != year:
+            return err("date_year_mismatch", f"发表日期 {parsed.isoformat()} 与年份 {year} 不一致")
+        published_on, year = parsed.isoformat(), parsed.year
+    issue = v.get("issue", "")
+    if len(issue) > 50:
+        return err("bad_issue", f"期次过长：{issue[:20]}…（上限 50 个字符）")
     level: str | None = None
     if v.get("claimed_level"):
         level = _LEVELS.get(v["claimed_level"].strip().casefold())
@@ -214,9 +232,23 @@ def _build_row(row_no: int, v: dict[str, str]) -> tuple[ManifestRow | None, RowE
             cn=cn,
             year=year,
             claimed_level=level,
+            issue=issue,
+            published_on=published_on,
         ),
         None,
     )
+
+
+def _parse_date(raw: str) -> date | None:
+    """2022-06-15, 2022/6/15, 2022.6.15, 2022年6月15日, 20220615 (and Excel's ``2022-06-15 00:00:00``)."""
+    text = raw.strip()
+    m = _DATE.fullmatch(text) or _DATE_COMPACT.fullmatch(text)
+    if not m:
+        return None
+    try:
+        return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    except ValueError:
+        return None
 
 
 def _cell(value: Any) -> str:
@@ -224,8 +256,8 @@ def _cell(value: Any) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    if isinstance(value, datetime):
-        return str(value.year)
+    if isinstance(value, datetime | date):  # a date cell: the 发表日期 column needs the day, 年份 the year
+        return value.strftime("%Y-%m-%d")
     return str(value)
 
 

@@ -8,6 +8,7 @@ of papers: the outcome keeps only what the summary needs.
 
 from __future__ import annotations
 
+import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -90,6 +91,7 @@ class BatchResult:
     outcomes: list[PaperOutcome]
     manifest_errors: list[RowError]
     cross_flags: list[CrossFlag] = field(default_factory=list)
+    unlisted_files: list[str] = field(default_factory=list)  # in the zip/folder, in no manifest row
 
     def counts(self) -> dict[str, int]:
         by = {s: sum(1 for o in self.outcomes if o.status == s) for s in STATUS_LABELS}
@@ -110,6 +112,7 @@ class BatchResult:
             outcomes=[PaperOutcome.from_dict(o) for o in d.get("outcomes", [])],
             manifest_errors=[RowError(**e) for e in d.get("manifest_errors", [])],
             cross_flags=[CrossFlag(**f) for f in d.get("cross_flags", [])],
+            unlisted_files=list(d.get("unlisted_files", [])),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -118,6 +121,7 @@ class BatchResult:
             "outcomes": [o.to_dict() for o in self.outcomes],
             "manifest_errors": [e.to_dict() for e in self.manifest_errors],
             "cross_flags": [f.to_dict() for f in self.cross_flags],
+            "unlisted_files": list(self.unlisted_files),
         }
 
 
@@ -199,10 +203,10 @@ def _run(
     from integrity.ingest import extract
 
     files = _index_files(folder)
-    total = len(rows)
-    steps = total * 2  # checking, then the cross-check
+    total = len(rows)  # progress counts papers (a clerk's unit), not internal steps
     outcomes: list[PaperOutcome] = []
-    _tick(progress, 0, steps, "检测论文")
+    listed: set[Path] = set()
+    _tick(progress, 0, total, "检测论文")
     with CrossChecker(settings) as cross:
         corpus_info = corpus.describe()
         for i, row in enumerate(rows, 1):
@@ -211,8 +215,9 @@ def _run(
                 outcomes.append(
                     PaperOutcome(row, "error", "file_missing", f"第 {row.row} 行：找不到文件 {row.file_name}")
                 )
-                _tick(progress, i, steps, "检测论文")
+                _tick(progress, i, total, "检测论文")
                 continue
+            listed.add(path)
             options = _options(row, policy_id)
             try:
                 doc = extract(path, settings)
@@ -233,11 +238,31 @@ def _run(
                 cross.add(outcome, doc, _corpus_spans(result))
                 if on_result is not None:
                     on_result(outcome, result)
-            _tick(progress, i, steps, "检测论文")
-        flags = cross.run(outcomes, lambda done: _tick(progress, total + done, steps, "交叉比对"))
+            _tick(progress, i, total, "检测论文")
+        flags = cross.run(
+            outcomes, lambda done: _tick(progress, total, total, f"交叉比对（{done}/{total} 篇）")
+        )
     apply_cross_review(outcomes, flags, settings.cross_review_ratio, _cross_citation(policy_id, settings))
-    _tick(progress, steps, steps, "完成")
-    return BatchResult(outcomes, manifest_errors, flags)
+    _tick(progress, total, total, "完成")
+    return BatchResult(outcomes, manifest_errors, flags, unlisted_files(folder, files, listed))
+
+
+# Files an archiver or desktop adds on its own: never a paper someone forgot to list.
+_JUNK = re.compile(r"(^|/)(__MACOSX/|\._)|(^|/)(\.DS_Store|Thumbs\.db|desktop\.ini)$", re.IGNORECASE)
+
+
+def unlisted_files(folder: Path, files: dict[str, list[Path]], listed: set[Path]) -> list[str]:
+    """Relative paths of the papers in the zip that no manifest row names (a clerk forgot a row, or a
+    file name was mistyped): reported, never silently skipped."""
+    out = set()
+    for key, paths in files.items():
+        if key.startswith("name:"):
+            continue
+        for path in paths:
+            rel = path.relative_to(folder).as_posix()
+            if path.resolve() not in listed and not _JUNK.search(rel):
+                out.add(rel)
+    return sorted(out)
 
 
 def _cross_citation(policy_id: str | None, settings: Settings) -> str:
@@ -304,6 +329,8 @@ def _options(row: ManifestRow, policy_id: str | None) -> CheckOptions:
             issn=row.issn or None,
             cn=row.cn or None,
             year=row.year,
+            issue=row.issue or None,
+            published_on=row.published_on,
         ),
         policy_id=policy_id,
     )

@@ -151,6 +151,8 @@ def write_summary_xlsx(result: BatchResult, path: Path | None = None) -> bytes:
     ]
     for row_no, code, message in sorted(problems_rows):
         errs.append([row_no, safe_cell(code), safe_cell(message)])
+    for name in result.unlisted_files:  # no row number: the file is in no row
+        errs.append(["", "unlisted_file", safe_cell(f"压缩包中的文件不在清单中，未检测：{name}")])
 
     buf = io.BytesIO()
     wb.save(buf)

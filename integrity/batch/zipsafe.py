@@ -77,7 +77,7 @@ def validate_archive(file: Any, settings: Settings | None = None) -> int:
     try:
         with zipfile.ZipFile(file) as zf:
             return len(_plan(zf, settings))
-    except (zipfile.BadZipFile, OSError) as exc:
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:  # ValueError: offsets out of the file
         raise InputError(f"上传的文件不是有效的 zip 压缩包：{exc}", code="bad_archive") from exc
 
 

@@ -15,8 +15,8 @@ from integrity.cli import catalogue as catalogue_cli
 from integrity.cli import check as check_cli
 from integrity.cli import corpus as corpus_cli
 from integrity.cli import extract as extract_cli
+from integrity.cli import plugins
 from integrity.cli import report as report_cli
-from integrity.cli import serve as serve_cli
 from integrity.errors import IntegrityError
 
 app = typer.Typer(
@@ -31,7 +31,7 @@ check_cli.register(app)
 extract_cli.register(app)
 catalogue_cli.register(app)
 report_cli.register(app)
-serve_cli.register(app)
+plugins.load(app)  # serve, worker, keys, audit, db … come from the service's entry point
 
 
 def main() -> None:

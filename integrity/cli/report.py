@@ -42,10 +42,16 @@ def report(
     text = paper_text(paper, result) if paper is not None else None
     code = None
     if register:
+        from integrity.cli.plugins import report_registrar
         from integrity.settings import get_settings
-        from service.routers.reports import register_cli_report
 
-        code = register_cli_report(result, get_settings(), renderer.fmt)
+        registrar = report_registrar()
+        if registrar is None:
+            raise InputError(
+                "未安装服务组件（service），无法登记验证码：请去掉 --register 或安装完整的 integrity 包",
+                code="service_not_installed",
+            )
+        code = registrar(result, get_settings(), renderer.fmt)
     data = render_report(result, text, fmt=renderer.fmt, code=code, offline=not register)
     if output is None:
         if str(check_json) == "-":
@@ -132,4 +138,10 @@ def batch(
         f"共 {counts['rows']} 行：通过 {counts['accepted']}，不予认定 {counts['rejected']}，"
         f"需核实 {counts['review']}，出错 {counts['errors']}；交叉比对标记 {len(result.cross_flags)} 条"
     )
+    if result.unlisted_files:
+        console.print(
+            f"[yellow]压缩包/目录中有 {len(result.unlisted_files)} 个文件不在清单中，未检测："
+            + "、".join(result.unlisted_files[:20])
+            + ("…" if len(result.unlisted_files) > 20 else "")
+        )
     typer.echo(f"汇总表已写入：{output}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from typing import TYPE_CHECKING, Any
 
 from integrity.errors import InputError, ParseLimitExceeded
@@ -24,6 +25,11 @@ if TYPE_CHECKING:
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _MAX_PARTS = 2000
 _MAX_RATIO = 200  # uncompressed / compressed for one XML part
+
+
+# zlib.error: a damaged deflate stream, ValueError: a header offset before the start of the file (both
+# found by ``make fuzz-ingest``); RuntimeError: an encrypted member
+_DAMAGED = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError, ValueError)
 
 
 class ZipBomb(ParseLimitExceeded):
@@ -69,7 +75,7 @@ def check_zip(data: bytes, settings: Settings) -> dict[str, bytes]:
                                     "疑似压缩炸弹，已拒绝"
                                 )
                             chunks.append(block)
-            except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError) as exc:
+            except _DAMAGED as exc:
                 raise InputError(
                     f"DOCX 文件已损坏或不完整（{info.filename}: {exc}）", code="corrupt_file"
                 ) from None

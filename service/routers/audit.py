@@ -23,7 +23,7 @@ def list_audit(
     action: Annotated[str | None, Query(max_length=64)] = None,
     tenant: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    before_id: Annotated[int | None, Query(ge=1)] = None,
+    before_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,  # a BIGINT id
 ) -> dict[str, Any]:
     # Admins of the bootstrap tenant see every tenant (or the one asked for); others only their own.
     scope = tenant if principal.tenant == settings.admin_tenant else principal.tenant

@@ -48,6 +48,10 @@ def create_batch(
     db: Database = Depends(get_db),
     queue: Any = Depends(get_queue),
 ) -> JSONResponse:
+    if policy_id:  # a malformed or unknown policy is refused before anything is read or queued
+        from integrity.policy import load_policy
+
+        load_policy(policy_id, settings)
     data = manifest.file.read(MAX_MANIFEST_BYTES + 1)
     if len(data) > MAX_MANIFEST_BYTES:
         raise InputError(
@@ -148,10 +152,12 @@ def get_progress(
 def _progress(job: Job) -> dict[str, Any]:
     p = dict(job.progress or {})
     papers = len((job.params or {}).get("rows") or [])
-    done, total = int(p.get("done", 0)), int(p.get("total", 0) or papers * 2)
+    done, total = int(p.get("done", 0)), int(p.get("total", 0) or papers)  # papers checked / papers
     if job.status == "done":
         done = total = max(total, 1)
     percent = round(100 * done / total, 1) if total else 0.0
+    if job.status != "done":
+        percent = min(percent, 99.0)  # all papers read, cross-check still running: not finished yet
     return {
         "done": done,
         "total": total,

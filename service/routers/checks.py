@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError as DbIntegrityError
 from integrity.errors import IntegrityError
 from integrity.settings import Settings
 from service import audit
-from service.auth import NotFound, Principal, require_key
+from service.auth import Forbidden, NotFound, Principal, require_key
 from service.db import Database
 from service.deps import get_db, get_queue, get_settings
 from service.jobs import job_to_dict
@@ -48,12 +48,12 @@ class QueueUnavailable(IntegrityError):
 def parse_metadata(raw: str | None) -> CheckMetadata:
     if not raw:
         return CheckMetadata()
+    from service.boundedjson import BoundedJsonError, loads
+
     try:
-        data = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise IntegrityError(
-            f"metadata 不是有效的 JSON：{exc.msg}（第 {exc.pos} 个字符）", code="invalid_metadata"
-        ) from exc
+        data = loads(raw)
+    except BoundedJsonError as exc:
+        raise IntegrityError(f"metadata {exc.message}", code="invalid_metadata", detail=exc.detail) from exc
     try:
         return CheckMetadata.model_validate(data)
     except ValidationError as exc:
@@ -153,15 +153,19 @@ def submit_job(
     try:
         published = queue.enqueue(job_id)
     except Exception as exc:
-        log.exception("enqueue of %s failed", job_id)
-        with db.session() as s:
-            row = s.get(Job, job_id)
-            if row is not None:
-                row.status = "failed"
-                row.finished_at = utcnow()
-                row.idempotency_key = None  # a retry with the same key must be accepted anew
-                row.error = {"code": "queue_unavailable", "message": "任务队列不可用，请稍后重新提交"}
-        raise QueueUnavailable("任务队列不可用，请稍后重新提交") from exc
+        if settings.queue_backend != "celery":
+            log.exception("enqueue of %s failed", job_id)
+            with db.session() as s:
+                row = s.get(Job, job_id)
+                if row is not None:
+                    row.status = "failed"
+                    row.finished_at = utcnow()
+                    row.idempotency_key = None  # a retry with the same key must be accepted anew
+                    row.error = {"code": "queue_unavailable", "message": "任务队列不可用，请稍后重新提交"}
+            raise QueueUnavailable("任务队列不可用，请稍后重新提交") from exc
+        # broker down: the job is stored and stays queued, unpublished; the sweeper publishes it later
+        log.warning("broker unavailable, job %s left for the sweeper: %s", job_id, type(exc).__name__)
+        published = False
     if published is not False:  # paused queues publish later (CeleryQueue.recover / in-process start-up)
         with db.session() as s:
             s.execute(update(Job).where(Job.id == job_id).values(enqueued_at=utcnow()))
@@ -202,8 +206,14 @@ def create_check(
     queue: Any = Depends(get_queue),
 ) -> JSONResponse:
     meta = parse_metadata(metadata)
+    if meta.add_to_corpus and not principal.can("reviewer"):  # corpus writes are for reviewers (README)
+        raise Forbidden(
+            "权限不足：add_to_corpus（将论文加入比对库）需要 reviewer 及以上角色，当前密钥角色为 "
+            f"{principal.role}",
+            detail={"required_role": "reviewer", "role": principal.role, "field": "metadata.add_to_corpus"},
+        )
     policy = None
-    if meta.verdict:  # an unknown policy_id is refused now, not after the job ran
+    if meta.verdict or meta.policy_id:  # a bad or unknown policy_id is refused now, not after the job ran
         from integrity.policy import load_policy
 
         policy = load_policy(meta.policy_id, settings)
@@ -271,9 +281,29 @@ def list_checks(
         if status:
             q = q.where(Job.status == status)
         jobs = list(s.scalars(q))
-    items = []
-    for j in jobs:
-        d = job_to_dict(j)
-        d.pop("result", None)
-        items.append(d)
-    return {"items": items}
+    return {"items": [history_item(j) for j in jobs]}
+
+
+def history_item(job: Job) -> dict[str, Any]:
+    """A list row: the job without its full result, plus what a clerk's history shows at a glance —
+    applicant, total copy ratio, verdict and (for a batch paper) the batch and manifest row."""
+    d = job_to_dict(job)
+    result = d.pop("result", None) or {}
+    params = job.params or {}
+    meta = params.get("metadata") or {}
+    verdict = result.get("verdict") or {}
+    claims = (verdict.get("inputs") or {}).get("values") or {} if isinstance(verdict, dict) else {}
+    d["applicant"] = meta.get("applicant") or claims.get("applicant")
+    d["total_copy_ratio"] = (result.get("similarity") or {}).get("total_copy_ratio")
+    d["verdict"] = (
+        {
+            "accepted": verdict.get("accepted"),
+            "recognised_level": verdict.get("recognised_level"),
+            "summary": verdict.get("summary"),
+        }
+        if verdict
+        else None
+    )
+    d["batch_id"] = params.get("batch_id")
+    d["batch_row"] = params.get("row")
+    return d

@@ -13,7 +13,7 @@ from service import audit
 from service.auth import NotFound, Principal, require_key
 from service.check_job import open_corpus
 from service.deps import get_db, get_settings, jsonable
-from service.schemas import CorpusAddIn, CorpusDocumentIn
+from service.schemas import DOC_ID_MAX, DOC_ID_PATTERN, TITLE_MAX, CorpusAddIn, CorpusDocumentIn
 from service.uploads import save_limited, sniff_type
 
 router = APIRouter(prefix="/v1/corpus", tags=["corpus"])
@@ -60,8 +60,11 @@ def add_documents(
 @router.post("/files", status_code=201, summary="上传一篇文献（PDF、DOCX、TXT）加入本租户比对库")
 def add_file(
     file: Annotated[UploadFile, File(description="已发表文献：PDF、DOCX 或 TXT")],
-    doc_id: Annotated[str, Form(alias="id", description="文献 ID（同 ID 覆盖）")],
-    title: Annotated[str | None, Form(description="标题，缺省用提取到的标题")] = None,
+    doc_id: Annotated[
+        str,
+        Form(alias="id", description="文献 ID（同 ID 覆盖）", max_length=DOC_ID_MAX, pattern=DOC_ID_PATTERN),
+    ],
+    title: Annotated[str | None, Form(description="标题，缺省用提取到的标题", max_length=TITLE_MAX)] = None,
     authors: Annotated[str | None, Form(description="作者，逗号或分号分隔")] = None,
     year: Annotated[int | None, Form(ge=1900, le=2100)] = None,
     principal: Principal = Depends(require_key("reviewer")),
@@ -83,12 +86,14 @@ def add_file(
     names = [
         a.strip() for a in (authors or "").replace("；", ";").replace("，", ",").replace(";", ",").split(",")
     ]
-    meta = CorpusDocumentIn(
+    found_year = doc.metadata.value("year")
+    meta = CorpusDocumentIn(  # extracted values are cut to the same limits as given ones
         id=doc_id,
-        title=title or str(doc.metadata.value("title") or file.filename or doc_id),
+        title=(title or str(doc.metadata.value("title") or file.filename or doc_id))[:TITLE_MAX],
         text=doc.text,
-        authors=[a for a in names if a] or list(doc.metadata.value("authors") or []),
-        year=year or doc.metadata.value("year"),
+        authors=[a[:200] for a in names if a][:200]
+        or [str(a)[:200] for a in doc.metadata.value("authors") or []][:200],
+        year=year or (found_year if isinstance(found_year, int) and 1900 <= found_year <= 2100 else None),
     )
     with open_corpus(settings, principal.tenant) as corpus:
         corpus.add(

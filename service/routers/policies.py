@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends
 
 from integrity.settings import Settings
-from service.auth import Principal, require_key
+from service.auth import NotFound, Principal, require_key
 from service.deps import get_settings
 
 router = APIRouter(prefix="/v1", tags=["policies"])
@@ -29,6 +29,12 @@ def get_policy(
     principal: Principal = Depends(require_key("unit")),
     settings: Settings = Depends(get_settings),
 ) -> dict[str, Any]:
+    from integrity.errors import PolicyError
     from integrity.policy import load_policy
 
-    return load_policy(policy_id, settings).to_dict()
+    try:
+        return load_policy(policy_id, settings).to_dict()
+    except PolicyError as exc:
+        if exc.code not in ("policy_not_found", "invalid_policy_id"):
+            raise
+        raise NotFound(f"政策不存在：{policy_id[:64]}", code="policy_not_found") from exc

@@ -1,6 +1,7 @@
 """The browser front end: one static page (plain HTML + vanilla JS, no build step) and the public
-report-verification page. Served by ``router``; the page talks to the same ``/v1`` API with the API key
-the user signs in with (kept in ``sessionStorage`` only, sent as ``Authorization: Bearer``).
+report-verification page. Served by ``router``; the page talks to the same ``/v1`` API, either with the
+session cookie of a person signed in with user name and password (state-changing requests echo the
+session's ``X-CSRF-Token``) or with an API key (kept in ``sessionStorage`` only, sent as Bearer).
 """
 
 from __future__ import annotations

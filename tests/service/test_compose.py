@@ -76,3 +76,29 @@ def test_dockerfile_installs_what_the_service_needs() -> None:
         "HEALTHCHECK",
     ):
         assert needle in text
+
+
+def test_compose_hardening_and_local_images() -> None:
+    """Read-only root with a tmpfs /tmp for the app containers; every image overridable so that the stack runs
+    from the locally built images (docker/build-base.sh) where no registry is reachable."""
+    out = rendered(
+        {
+            "INTEGRITY_ADMIN_API_KEY": "ik_compose_test",
+            "INTEGRITY_BASE_IMAGE": "integrity-base:bookworm",
+            "INTEGRITY_POSTGRES_IMAGE": "integrity-postgres:bookworm",
+            "INTEGRITY_REDIS_IMAGE": "integrity-redis:bookworm",
+        }
+    )
+    assert out.returncode == 0, out.stderr
+    services = importlib.import_module("yaml").safe_load(out.stdout)["services"]
+    for name in ("api", "worker", "migrate", "redis", "postgres"):
+        assert services[name].get("read_only") is True, f"{name} root file system is writable"
+    for name in ("api", "worker", "migrate"):
+        assert any(str(t).startswith("/tmp") for t in services[name]["tmpfs"])
+        assert services[name]["image"] == "integrity:latest"
+    assert services["migrate"]["build"]["args"]["BASE_IMAGE"] == "integrity-base:bookworm"
+    assert services["postgres"]["image"] == "integrity-postgres:bookworm"
+    assert services["redis"]["image"] == "integrity-redis:bookworm"
+    dockerfile = Path(REPO_ROOT / "Dockerfile").read_text(encoding="utf-8")
+    assert "ARG BASE_IMAGE=python:3.11-slim-bookworm" in dockerfile
+    assert "--no-index" in dockerfile  # the image build needs no package index

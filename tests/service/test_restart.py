@@ -14,13 +14,15 @@ from tests.service.helpers import ADMIN_KEY, ServerProcess, abstracts, free_port
 pytestmark = pytest.mark.slow
 
 
-def wait_status(base: str, check_id: str, headers: dict[str, str], timeout: float = 60) -> dict[str, object]:
+def wait_status(base: str, check_id: str, headers: dict[str, str], timeout: float = 240) -> dict[str, object]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        body = httpx.get(f"{base}/v1/checks/{check_id}", headers=headers, timeout=10).json()
+        r = httpx.get(f"{base}/v1/checks/{check_id}", headers=headers, timeout=60)
+        assert r.status_code == 200, r.text
+        body = r.json()
         if body["status"] in ("done", "failed"):
             return dict(body)
-        time.sleep(0.1)
+        time.sleep(0.6)  # under the default 120 requests/minute, however long the job takes
     raise AssertionError(f"{check_id} did not finish")
 
 
@@ -44,15 +46,19 @@ def test_jobs_resume_after_kill(tmp_path: Path, shared_dir: Path) -> None:
             f"{server.base}/v1/keys", json={"role": "reviewer", "tenant": "t1"}, headers=admin
         ).json()
         h = {"Authorization": f"Bearer {key['key']}"}
-        r = httpx.post(f"{server.base}/v1/corpus/documents", json={"documents": docs}, headers=h)
+        r = httpx.post(f"{server.base}/v1/corpus/documents", json={"documents": docs}, headers=h, timeout=60)
         assert r.status_code == 201
         ids = []
         for i in range(2):
             paper = (f"第{i}篇。" + docs[i]["text"] + "新的研究内容与结论。" * 5).encode()
-            r = httpx.post(f"{server.base}/v1/checks", files={"file": (f"p{i}.txt", paper)}, headers=h)
+            r = httpx.post(
+                f"{server.base}/v1/checks", files={"file": (f"p{i}.txt", paper)}, headers=h, timeout=60
+            )
             assert r.status_code == 202
             ids.append(r.json()["id"])
-        assert httpx.get(f"{server.base}/v1/checks/{ids[0]}", headers=h).json()["status"] == "queued"
+        assert (
+            httpx.get(f"{server.base}/v1/checks/{ids[0]}", headers=h, timeout=60).json()["status"] == "queued"
+        )
     finally:
         server.kill()
     # The second job was "running" when the process died (as if killed mid-job).
@@ -87,7 +93,9 @@ def test_job_killed_mid_run_is_resumed(tmp_path: Path, shared_dir: Path) -> None
     admin = {"Authorization": f"Bearer {ADMIN_KEY}"}
     server = ServerProcess(env, port, log).start()
     try:
-        r = httpx.post(f"{server.base}/v1/corpus/documents", json={"documents": docs[:100]}, headers=admin)
+        r = httpx.post(
+            f"{server.base}/v1/corpus/documents", json={"documents": docs[:100]}, headers=admin, timeout=60
+        )
         assert r.status_code == 201
         # a long paper (~150k characters) so the job runs for a while
         paper = "\n".join(d["text"] for d in docs[100:] + docs[:100]).encode()

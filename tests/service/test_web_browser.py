@@ -138,8 +138,10 @@ def test_web_page_single_and_batch(browser: Any, tmp_path: Path, shared_dir: Pat
         )
         wait = WebDriverWait(browser, 60)
         browser.get(server.base + "/")
-        wait.until(ec.visibility_of_element_located((By.ID, "api-key")))
+        wait.until(ec.visibility_of_element_located((By.ID, "login-username")))
         assert browser.title == "integrity 论文核查"
+        browser.find_element(By.CSS_SELECTOR, "#key-login summary").click()  # API keys: folded away
+        wait.until(ec.visibility_of_element_located((By.ID, "api-key")))
 
         # A wrong key is refused with a Chinese message.
         browser.find_element(By.ID, "api-key").send_keys("ik_wrong_key")

@@ -1,17 +1,21 @@
-// integrity web page: sign in with an API key, upload a paper or a batch, watch progress, read reports.
+// integrity web page: sign in (user name + password, or an API key), upload a paper or a batch, watch progress, read reports.
 // Plain JS, no build step. Everything from the server is inserted with textContent (never innerHTML);
 // reports are shown in a sandboxed iframe (no scripts, opaque origin).
 "use strict";
 
 const KEY_STORE = "integrity.api_key";
+const TENANT_STORE = "integrity.tenant";
+let csrfToken = "";  // of the signed-in session; kept in memory only, GET /v1/session returns it again
 const POLL_MS = 500;
 const $ = (id) => document.getElementById(id);
 
 function apiKey() { return sessionStorage.getItem(KEY_STORE) || ""; }
 
 async function api(path, options = {}) {
-  const headers = Object.assign({}, options.headers || {}, { Authorization: "Bearer " + apiKey() });
-  const res = await fetch(path, Object.assign({}, options, { headers }));
+  const headers = Object.assign({}, options.headers || {});
+  if (apiKey()) headers.Authorization = "Bearer " + apiKey();
+  else if (options.method && options.method !== "GET") headers["X-CSRF-Token"] = csrfToken;
+  const res = await fetch(path, Object.assign({ credentials: "same-origin" }, options, { headers }));
   if (!res.ok) {
     let message = "请求失败（HTTP " + res.status + "）";
     try {
@@ -31,6 +35,15 @@ function el(tag, text, cls) {
   if (text !== undefined && text !== null) e.textContent = String(text);
   if (cls) e.className = cls;
   return e;
+}
+function splitList(text) { return text.split(/[\n,，;；、]+/).map((x) => x.trim()).filter(Boolean); }
+function cell(text, cls) { return el("td", text, cls); }
+function verdictText(v) {
+  if (!v) return "";
+  const label = v.accepted ? "认定通过" : v.recognised_level === "core" || v.recognised_level === "provincial"
+    ? "不按申报级别认定" : "不予认定";
+  const summary = (v.summary || "").replace(/^(认定通过|不予认定|不按申报级别认定)[：:]\s*/, "");
+  return summary ? label + "：" + summary : label;
 }
 function sleep(ms) { return new Promise((r) => setTimeout(r, ms)); }
 
@@ -55,6 +68,13 @@ async function showReport(checkId) {
 }
 
 // ---------------------------------------------------------------- sign in
+function showApp(who) {
+  $("login-view").hidden = true;
+  $("app-view").hidden = false;
+  $("logout").hidden = false;
+  $("who").textContent = who;
+}
+
 async function login(key) {
   sessionStorage.setItem(KEY_STORE, key);
   try {
@@ -63,14 +83,37 @@ async function login(key) {
     sessionStorage.removeItem(KEY_STORE);
     throw e;
   }
-  $("login-view").hidden = true;
-  $("app-view").hidden = false;
-  $("logout").hidden = false;
-  $("who").textContent = "已登录（密钥 " + key.slice(0, 8) + "…）";
+  showApp("已登录（密钥 " + key.slice(0, 8) + "…）");
 }
 
-function logout() {
-  sessionStorage.removeItem(KEY_STORE);
+function showUser(me) {
+  csrfToken = me.csrf_token;
+  showApp("已登录：" + (me.display_name || me.username) + "（" + me.tenant + "，" + me.role + "）");
+}
+
+async function userLogin(tenant, username, password) {
+  const res = await fetch("/v1/session", {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ tenant, username, password }),
+  });
+  const body = await res.json().catch(() => ({}));
+  if (!res.ok) throw new Error((body.error && body.error.message) || "登录失败（HTTP " + res.status + "）");
+  localStorage.setItem(TENANT_STORE, tenant);
+  showUser(body);
+}
+
+async function resumeSession() {
+  const res = await fetch("/v1/session", { credentials: "same-origin" });
+  if (!res.ok) return;
+  const me = await res.json();
+  if (me.kind === "user") showUser(me);
+}
+
+async function logout() {
+  if (apiKey()) sessionStorage.removeItem(KEY_STORE);
+  else await api("/v1/session", { method: "DELETE" }).catch(() => {});
   location.reload();
 }
 
@@ -87,6 +130,21 @@ async function submitSingle(ev) {
   if ($("single-level").value) meta.claimed_level = $("single-level").value;
   if ($("single-journal").value.trim()) meta.journal = $("single-journal").value.trim();
   if ($("single-year").value) meta.year = parseInt($("single-year").value, 10);
+  const issn = $("single-issn").value.trim();
+  if (issn) meta.issn = issn;
+  const cn = $("single-cn").value.trim();
+  if (cn) meta.cn = cn;
+  let issue = $("single-issue").value.trim();
+  if ($("single-supplement").checked && !/增刊|专刊|特刊|专辑|副刊|S\d/i.test(issue)) {
+    issue = issue ? issue + "（增刊）" : "增刊";
+  }
+  if (issue) meta.issue = issue;
+  if ($("single-published-on").value) meta.published_on = $("single-published-on").value;
+  const selfAuthors = splitList($("single-self-authors").value);
+  if (selfAuthors.length) meta.self_authors = selfAuthors;
+  else if (meta.applicant) meta.self_authors = [meta.applicant];
+  const exclude = splitList($("single-exclude").value);
+  if (exclude.length) meta.exclude_doc_ids = exclude;
   const form = new FormData();
   form.append("file", file);
   form.append("metadata", JSON.stringify(meta));
@@ -162,7 +220,7 @@ async function submitBatch(ev) {
     for (;;) {
       p = await (await api("/v1/batches/" + sub.id + "/progress")).json();
       bar.value = p.percent;
-      status.textContent = p.stage + "：" + p.percent + "%（共 " + p.papers + " 篇，编号 " + sub.id + "）";
+      status.textContent = p.stage + "：已检测 " + Math.min(p.done, p.papers) + " / " + p.papers + " 篇（编号 " + sub.id + "）";
       if (p.status === "done" || p.status === "failed") break;
       await sleep(POLL_MS);
     }
@@ -171,9 +229,9 @@ async function submitBatch(ev) {
       status.textContent = "批量筛查失败：" + ((p.error && p.error.message) || "未知错误");
       return;
     }
-    status.textContent = "批量筛查完成（编号 " + sub.id + "）";
     const batch = await (await api("/v1/batches/" + sub.id)).json();
     renderBatch(batch);
+    status.textContent = "批量筛查完成（编号 " + sub.id + "）";  // after the table: "done" means readable
   } catch (e) {
     status.className = "status error";
     status.textContent = e.message;
@@ -197,6 +255,10 @@ function renderBatch(batch) {
   const c = r.counts;
   $("batch-counts").textContent = "共 " + c.rows + " 行：通过 " + c.accepted + "，不予认定 " + c.rejected +
     "，需核实 " + c.review + "，已检测 " + c.checked + "，出错 " + c.errors + "；交叉比对标记 " + c.cross_flags + " 条";
+  const unlisted = r.unlisted_files || [];
+  const note = $("batch-unlisted");
+  note.textContent = unlisted.length
+    ? "压缩包中有 " + unlisted.length + " 个文件不在清单中，未检测：" + unlisted.join("、") : "";
   const tbody = $("batch-table").querySelector("tbody");
   tbody.replaceChildren();
   const rows = r.outcomes.map((o) => ({ row: o.row.row, o }))
@@ -204,15 +266,25 @@ function renderBatch(batch) {
   rows.sort((a, b) => a.row - b.row);
   rows.forEach(({ row, o, e }) => {
     const tr = el("tr");
-    tr.appendChild(el("td", row));
+    tr.appendChild(cell(row, "nowrap"));
     if (o) {
-      tr.appendChild(el("td", o.row.applicant));
-      tr.appendChild(el("td", o.row.title || o.row.file_name));
-      tr.appendChild(el("td", o.error ? o.status_label + "：" + o.error : o.status_label,
-        o.status === "rejected" || o.status === "error" ? "bad" : ""));
-      tr.appendChild(el("td", pct(o.total_copy_ratio)));
-      tr.appendChild(el("td", (o.cross_flags || []).join("；")));
-      const td = el("td");
+      tr.appendChild(cell(o.row.applicant, "nowrap"));
+      tr.appendChild(cell(o.row.title || o.row.file_name, "long"));
+      tr.appendChild(cell(o.status_label, "nowrap" + (o.status === "rejected" || o.status === "error" ? " bad" : "")));
+      tr.appendChild(cell(pct(o.total_copy_ratio), "nowrap"));
+      const notes = cell(null, "long");
+      const items = [];
+      if (o.error) items.push(o.error);
+      (o.findings || []).filter((f) => f.severity === "reject" || f.severity === "warning")
+        .forEach((f) => items.push(f.message));
+      (o.cross_flags || []).forEach((f) => items.push("交叉比对：" + f));
+      if (items.length) {
+        const ul = el("ul", null, "flags");
+        items.forEach((t) => ul.appendChild(el("li", t)));
+        notes.appendChild(ul);
+      }
+      tr.appendChild(notes);
+      const td = cell(null, "nowrap");
       if (o.check_id) {
         const a = el("a", "查看报告", "link");
         a.addEventListener("click", () => { switchTab("single"); openReport(o.check_id); });
@@ -220,12 +292,12 @@ function renderBatch(batch) {
       }
       tr.appendChild(td);
     } else {
-      tr.appendChild(el("td", ""));
-      tr.appendChild(el("td", ""));
-      tr.appendChild(el("td", "清单错误：" + e.message, "bad"));
-      tr.appendChild(el("td", ""));
-      tr.appendChild(el("td", ""));
-      tr.appendChild(el("td", ""));
+      tr.appendChild(cell("", "nowrap"));
+      tr.appendChild(cell("", "long"));
+      tr.appendChild(cell("清单错误", "nowrap bad"));
+      tr.appendChild(cell("", "nowrap"));
+      tr.appendChild(cell(e.message, "long"));
+      tr.appendChild(cell("", "nowrap"));
     }
     tbody.appendChild(tr);
   });
@@ -247,10 +319,14 @@ async function loadHistory() {
   tbody.replaceChildren();
   body.items.forEach((j) => {
     const tr = el("tr");
-    tr.appendChild(el("td", (j.created_at || "").replace("T", " ").slice(0, 19)));
-    tr.appendChild(el("td", j.file_name));
-    tr.appendChild(el("td", { queued: "排队中", running: "检测中", done: "已完成", failed: "失败" }[j.status] || j.status));
-    const td = el("td");
+    tr.appendChild(cell((j.created_at || "").replace("T", " ").slice(0, 19), "nowrap"));
+    tr.appendChild(cell(j.applicant || "", "nowrap"));
+    tr.appendChild(cell(j.file_name, "long"));
+    tr.appendChild(cell(j.status === "done" ? pct(j.total_copy_ratio) : "", "nowrap"));
+    const state = { queued: "排队中", running: "检测中", failed: "失败" }[j.status];
+    tr.appendChild(cell(state || verdictText(j.verdict) || "已完成", "long" + (j.verdict && !j.verdict.accepted ? " bad" : "")));
+    tr.appendChild(cell(j.batch_id ? j.batch_id + " 第 " + j.batch_row + " 行" : "", "nowrap"));
+    const td = cell(null, "nowrap");
     if (j.status === "done") {
       const a = el("a", "查看报告", "link");
       a.addEventListener("click", () => { switchTab("single"); openReport(j.id); });
@@ -277,6 +353,21 @@ document.addEventListener("DOMContentLoaded", () => {
       $("login-error").textContent = e.status === 401 ? "API 密钥无效或已吊销" : e.message;
     }
   });
+  $("user-login-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    $("user-login-error").textContent = "";
+    const btn = $("user-login-btn");
+    btn.disabled = true;
+    try {
+      await userLogin($("login-tenant").value.trim(), $("login-username").value.trim(), $("login-password").value);
+    } catch (e) {
+      $("user-login-error").textContent = e.message;
+    } finally {
+      btn.disabled = false;
+      $("login-password").value = "";
+    }
+  });
+  $("login-tenant").value = localStorage.getItem(TENANT_STORE) || "";
   $("logout").addEventListener("click", logout);
   document.querySelectorAll(".tab").forEach((b) => b.addEventListener("click", () => switchTab(b.dataset.tab)));
   $("single-form").addEventListener("submit", submitSingle);
@@ -293,4 +384,5 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   $("history-refresh").addEventListener("click", () => loadHistory());
   if (apiKey()) login(apiKey()).catch(() => {});
+  else resumeSession().catch(() => {});
 });

@@ -85,6 +85,9 @@ def test_rows_are_checked_and_errors_are_per_row(world: dict[str, object]) -> No
     assert len(world["stored"]) == 6  # type: ignore[arg-type]
     ticks = world["ticks"]
     assert ticks[-1][0] == ticks[-1][1]  # type: ignore[index]
+    papers = len(world["result"].outcomes)  # type: ignore[attr-defined]
+    assert {t for _, t, _ in ticks} == {papers}  # type: ignore[attr-defined]  # papers, not internal steps
+    assert [d for d, _, s in ticks if s == "检测论文"] == list(range(papers + 1))  # type: ignore[attr-defined]
 
 
 def test_cross_applicant_flags(world: dict[str, object]) -> None:

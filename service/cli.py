@@ -1,7 +1,8 @@
-"""``integrity serve | worker | keys create|list|revoke | audit | db upgrade``.
+"""``integrity serve | worker | keys create|list|revoke | audit | db upgrade`` and ``report --register``.
 
-Service code (FastAPI, SQLAlchemy, Celery) is imported inside the commands only, so the core CLI starts
-fast and ``integrity/`` keeps no import-time dependency on ``service/`` or ``workers/``.
+The service adds these to the core CLI through the ``integrity.cli_plugins`` entry point (pyproject.toml),
+so ``integrity/`` never imports ``service/``. Service code (FastAPI, SQLAlchemy, Celery) is imported
+inside the commands only, so ``integrity --help`` and ``integrity check`` still start fast.
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ from typing import Any
 import typer
 
 keys_app = typer.Typer(no_args_is_help=True, help="管理 API 密钥（只保存哈希；密钥只显示一次）。")
+users_app = typer.Typer(
+    no_args_is_help=True, help="管理网页登录用户（每个租户独立；密码以 argon2id 哈希保存）。"
+)
 db_app = typer.Typer(no_args_is_help=True, help="服务数据库（SQLite 或 PostgreSQL）。")
 
 
@@ -23,11 +27,17 @@ class Role(StrEnum):
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the root app."""
+    """Entry point ``integrity.cli_plugins: service``: add the service's commands to the root app."""
+    from integrity.cli.plugins import set_report_registrar
+
+    set_report_registrar(_register_report)
     app.command("serve")(serve)
     app.command("worker", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(worker)
-    app.command("audit")(audit)
+    from service.audit_cli import make_audit_app  # audit verify / anchor / verify-anchor (issue 10)
+
+    app.add_typer(make_audit_app(audit), name="audit")
     app.add_typer(keys_app, name="keys")
+    app.add_typer(users_app, name="users")
     app.add_typer(db_app, name="db")
 
 
@@ -36,6 +46,13 @@ def _settings() -> Any:
     from integrity.settings import get_settings
 
     return get_settings()
+
+
+def _register_report(result: dict[str, Any], settings: Any, fmt: str) -> str:
+    """``integrity report --register``: store the verification code in the service database."""
+    from service.routers.reports import register_cli_report
+
+    return register_cli_report(result, settings, fmt)
 
 
 def _database() -> Any:
@@ -72,6 +89,7 @@ def serve(
         port=port or settings.port,
         workers=workers,
         log_level=log_level,
+        **_supervisor_options(uvicorn, settings),
     )
 
 
@@ -89,6 +107,17 @@ def _bind(settings: Any, host: str | None, port: int | None) -> Any:
         get_settings.cache_clear()
         return get_settings()
     return settings
+
+
+def _supervisor_options(uvicorn: Any, settings: Any) -> dict[str, Any]:
+    """uvicorn's multi-process supervisor pings each child and restarts one that misses a 5 s deadline: on a
+    loaded 2-core host (load 28, the compose stack starting) children still importing never make it and are
+    restarted forever. The deadline comes from settings where this uvicorn has the option."""
+    import inspect
+
+    if "timeout_worker_healthcheck" not in inspect.signature(uvicorn.Config).parameters:
+        return {}
+    return {"timeout_worker_healthcheck": settings.api_worker_healthcheck_timeout_s}
 
 
 def worker(
@@ -231,3 +260,125 @@ def db_upgrade() -> None:
     _database()
     url = _settings().db_url
     typer.echo(f"数据库已升级到最新版本：{url.split('@')[-1]}")
+
+
+def _read_password(password_stdin: bool) -> str:
+    """The new password: one line from stdin (scripts) or typed twice without echo (people)."""
+    import sys
+
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(typer.prompt("密码", hide_input=True, confirmation_prompt="再次输入密码"))
+
+
+@users_app.command("add")
+def users_add(
+    username: str = typer.Argument(..., help="用户名（字母、数字和 . _ @ -）"),
+    tenant: str = typer.Option(..., "--tenant", help="租户（单位代码）"),
+    role: Role = typer.Option(Role.unit, "--role", help="unit、reviewer 或 admin（同 API 密钥角色）"),
+    display_name: str = typer.Option("", "--name", help="姓名或科室，显示在网页上"),
+    password_stdin: bool = typer.Option(False, "--password-stdin", help="从标准输入读取密码（一行）"),
+) -> None:
+    """新增网页登录用户。"""
+    from service import audit as audit_log
+    from service.users import create_user, user_to_dict
+
+    db = _database()
+    row = create_user(
+        db,
+        tenant=tenant,
+        username=username,
+        password=_read_password(password_stdin),
+        role=role.value,
+        display_name=display_name,
+    )
+    audit_log.record(
+        db,
+        tenant=tenant,
+        action="user.create",
+        object_type="user",
+        object_id=username,
+        detail={"role": role.value, "via": "cli"},
+    )
+    typer.echo(json.dumps(user_to_dict(row), ensure_ascii=False, indent=2))
+
+
+@users_app.command("list")
+def users_list(
+    tenant: str | None = typer.Option(None, "--tenant", help="只列出该租户"),
+    as_json: bool = typer.Option(False, "--json", help="每行一个 JSON"),
+) -> None:
+    """列出网页登录用户（不含密码）。"""
+    from service.users import list_users, user_to_dict
+
+    rows = [user_to_dict(r) for r in list_users(_database(), tenant)]
+    if as_json:
+        for r in rows:
+            typer.echo(json.dumps(r, ensure_ascii=False))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("租户", "用户名", "姓名", "角色", "状态", "最近登录")
+    for r in rows:
+        state = "已停用" if r["disabled"] else ("已锁定" if r["locked_until"] else "正常")
+        table.add_row(
+            str(r["tenant"]),
+            str(r["username"]),
+            str(r["display_name"]),
+            str(r["role"]),
+            state,
+            str(r["last_login_at"] or "")[:19],
+        )
+    Console().print(table)
+
+
+@users_app.command("passwd")
+def users_passwd(
+    username: str = typer.Argument(...),
+    tenant: str = typer.Option(..., "--tenant"),
+    password_stdin: bool = typer.Option(False, "--password-stdin", help="从标准输入读取密码（一行）"),
+) -> None:
+    """重设密码（同时解除锁定并注销该用户的所有会话）。"""
+    from service import audit as audit_log
+    from service.users import set_password
+
+    db = _database()
+    set_password(db, tenant, username, _read_password(password_stdin))
+    audit_log.record(
+        db, tenant=tenant, action="user.passwd", object_type="user", object_id=username, detail={"via": "cli"}
+    )
+    typer.echo(f"已重设用户 {username} 的密码（租户 {tenant}）")
+
+
+@users_app.command("disable")
+def users_disable(username: str = typer.Argument(...), tenant: str = typer.Option(..., "--tenant")) -> None:
+    """停用用户：立即注销其会话，不能再登录（记录保留）。"""
+    from service import audit as audit_log
+    from service.users import set_disabled
+
+    db = _database()
+    set_disabled(db, tenant, username, True)
+    audit_log.record(
+        db,
+        tenant=tenant,
+        action="user.disable",
+        object_type="user",
+        object_id=username,
+        detail={"via": "cli"},
+    )
+    typer.echo(f"已停用用户 {username}（租户 {tenant}）")
+
+
+@users_app.command("enable")
+def users_enable(username: str = typer.Argument(...), tenant: str = typer.Option(..., "--tenant")) -> None:
+    """重新启用用户（也解除密码错误锁定）。"""
+    from service import audit as audit_log
+    from service.users import set_disabled
+
+    db = _database()
+    set_disabled(db, tenant, username, False)
+    audit_log.record(
+        db, tenant=tenant, action="user.enable", object_type="user", object_id=username, detail={"via": "cli"}
+    )
+    typer.echo(f"已启用用户 {username}（租户 {tenant}）")
