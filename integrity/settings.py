@@ -87,7 +87,11 @@ class Settings(BaseSettings):
     retention_days: int = Field(default=30, ge=1)
     webhook_max_attempts: int = Field(default=5, ge=1, le=20)
     report_signing_key: SecretStr | None = None
-    public_base_url: str = "http://127.0.0.1:8000"
+    # Where printed reports' QR codes and verification URLs point. Unset: the address ``serve`` is bound
+    # to (``report_base_url``); a loopback address there gets a start-up warning (phones cannot reach it).
+    public_base_url: str | None = None
+    # Times printed in reports and on the web/verify pages (stored times stay UTC).
+    timezone: str = Field(default="Asia/Shanghai", description="IANA zone for displayed times")
     webhook_allow_private: bool = Field(
         default=False, description="Allow callback URLs on loopback/private addresses (tests, closed nets)"
     )
@@ -162,6 +166,54 @@ class Settings(BaseSettings):
                 f"({self.celery_visibility_timeout_s} <= {self.task_time_limit_s})"
             )
         return self
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"未知时区 {value!r}（应为 IANA 时区名，如 Asia/Shanghai）") from exc
+        return value
+
+    @property
+    def report_base_url(self) -> str:
+        """INTEGRITY_PUBLIC_BASE_URL, else the bound address of ``serve`` (host and port settings)."""
+        if self.public_base_url:
+            return self.public_base_url.rstrip("/")
+        host = self.host
+        if host in ("", "0.0.0.0", "::"):
+            import socket
+
+            host = socket.getfqdn()
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
+
+    def loopback_warning(self) -> str | None:
+        """A zh-CN warning when report QR codes would point at a loopback address, else None."""
+        import ipaddress
+        from urllib.parse import urlsplit
+
+        host = urlsplit(self.report_base_url).hostname or ""
+        try:
+            loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            loopback = False
+        if not loopback:
+            return None
+        return (
+            f"警告：报告二维码与验证网址指向回环地址 {self.report_base_url}，其他设备（手机扫码）无法访问；"
+            "请设置 INTEGRITY_PUBLIC_BASE_URL 为对外网址，或用 --host 绑定对外地址"
+        )
+
+    @property
+    def display_zone(self) -> Any:
+        from zoneinfo import ZoneInfo
+
+        return ZoneInfo(self.timezone)
 
     @property
     def db_url(self) -> str:

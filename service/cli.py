@@ -79,6 +79,9 @@ def serve(
         raise IntegrityError(
             "内嵌任务队列只支持单个 API 进程：请用 --workers 1 或改用 celery 队列", code="bad_option"
         )
+    settings = _bind(settings, host, port)
+    if (warning := settings.loopback_warning()) is not None:
+        typer.echo(warning, err=True)
     uvicorn.run(
         "service.app:create_app",
         factory=True,
@@ -88,6 +91,22 @@ def serve(
         log_level=log_level,
         **_supervisor_options(uvicorn, settings),
     )
+
+
+def _bind(settings: Any, host: str | None, port: int | None) -> Any:
+    """Make --host/--port the settings of the app (its report URLs use the bound address)."""
+    import os
+
+    from integrity.settings import get_settings
+
+    if host:
+        os.environ["INTEGRITY_HOST"] = host
+    if port:
+        os.environ["INTEGRITY_PORT"] = str(port)
+    if host or port:
+        get_settings.cache_clear()
+        return get_settings()
+    return settings
 
 
 def _supervisor_options(uvicorn: Any, settings: Any) -> dict[str, Any]:

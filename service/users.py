@@ -259,4 +259,4 @@ def logout(db: Database, token: str) -> None:
 def cookie_secure(settings: Settings) -> bool:
     if settings.session_cookie_secure is not None:
         return settings.session_cookie_secure
-    return settings.public_base_url.lower().startswith("https://")
+    return settings.report_base_url.lower().startswith("https://")

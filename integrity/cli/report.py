@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +12,10 @@ import typer
 from integrity.errors import InputError
 
 
-class ReportFormat(StrEnum):
-    html = "html"
-    pdf = "pdf"
+def _formats() -> str:
+    from integrity.report.registry import formats
+
+    return "、".join(formats())
 
 
 def register(app: typer.Typer) -> None:
@@ -26,16 +26,18 @@ def register(app: typer.Typer) -> None:
 
 def report(
     check_json: Path = typer.Argument(..., help="integrity check --format json 的输出文件（- 表示标准输入）"),
-    output_format: ReportFormat = typer.Option(ReportFormat.html, "--format", help="html 或 pdf"),
+    output_format: str = typer.Option("html", "--format", help=f"报告格式：{_formats()}"),
     output: Path | None = typer.Option(None, "-o", "--output", help="输出文件；默认与 JSON 同名"),
     paper: Path | None = typer.Option(None, "--paper", help="原论文文件：附全文并标注重复片段"),
     register: bool = typer.Option(
         False, "--register", help="登记到本机服务数据库，使验证码可在线核验（/verify/验证码）"
     ),
 ) -> None:
-    """生成检测报告单（HTML 或 PDF，含验证码与二维码）。"""
+    """生成检测报告单（HTML、PDF 等，含验证码与二维码；格式见 integrity/report/registry.py）。"""
     from integrity.report import render_report
+    from integrity.report.registry import get
 
+    renderer = get(output_format)  # an unknown format: one clear error before any work
     result = load_result(check_json)
     text = paper_text(paper, result) if paper is not None else None
     code = None
@@ -49,19 +51,24 @@ def report(
                 "未安装服务组件（service），无法登记验证码：请去掉 --register 或安装完整的 integrity 包",
                 code="service_not_installed",
             )
-        code = registrar(result, get_settings(), output_format.value)
-    data = render_report(result, text, fmt=output_format.value, code=code)
+        code = registrar(result, get_settings(), renderer.fmt)
+    data = render_report(result, text, fmt=renderer.fmt, code=code, offline=not register)
     if output is None:
         if str(check_json) == "-":
-            if output_format is ReportFormat.pdf:
-                raise InputError("从标准输入读取时 PDF 报告需要用 -o 指定输出文件", code="output_required")
+            if renderer.download:
+                raise InputError(
+                    f"从标准输入读取时 {renderer.fmt.upper()} 报告需要用 -o 指定输出文件",
+                    code="output_required",
+                )
             sys.stdout.write(data.decode("utf-8"))
             return
-        output = check_json.with_suffix("." + output_format.value)
+        output = check_json.with_suffix("." + renderer.fmt)
     output.write_bytes(data)
     typer.echo(f"报告已写入：{output}")
     if register:
         typer.echo("验证码已登记到本机服务数据库，可在线核验")
+    elif renderer.verifiable:
+        typer.echo("离线报告：未登记到核验服务，不能在线核验（需要在线核验请加 --register）")
 
 
 def load_result(path: Path) -> dict[str, Any]:

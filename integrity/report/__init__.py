@@ -8,10 +8,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from integrity.errors import InputError
+from integrity.report import registry
 from integrity.settings import Settings
 
-FORMATS = ("html", "pdf")
+FORMATS = registry.formats()  # the registry's formats (kept for importers of the old tuple)
 
 
 def render_report(
@@ -23,12 +23,12 @@ def render_report(
     settings: Settings | None = None,
     issued_at: datetime | None = None,
     base_url: str | None = None,
+    offline: bool = False,
 ) -> bytes:
-    """HTML (UTF-8) or PDF bytes of the report of one check result."""
-    from integrity.report.html import render_html
-    from integrity.report.pdf import html_to_pdf
-
-    if fmt not in FORMATS:
-        raise InputError(f"不支持的报告格式：{fmt}（可选 html、pdf）", code="bad_report_format")
-    html = render_html(result, text, code=code, settings=settings, issued_at=issued_at, base_url=base_url)
-    return html.encode("utf-8") if fmt == "html" else html_to_pdf(html)
+    """The report of one check result in ``fmt`` (see ``integrity.report.registry``), as bytes."""
+    renderer = registry.get(fmt)
+    if not renderer.verifiable:
+        return renderer.render(result, text)
+    return renderer.render(
+        result, text, code=code, settings=settings, issued_at=issued_at, base_url=base_url, offline=offline
+    )

@@ -62,6 +62,7 @@ class ReportContext:
     digest: str
     issued_at: str
     corpus: dict[str, Any]
+    offline: bool = False  # not registered with a verify service: no QR code, says so on its face
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -73,12 +74,19 @@ def build_context(
     settings: Settings | None = None,
     issued_at: datetime | None = None,
     base_url: str | None = None,
+    offline: bool = False,
 ) -> ReportContext:
-    """Compute the figures, highlighted segments and verification data of one report."""
+    """Compute the figures, highlighted segments and verification data of one report.
+
+    ``offline``: a report not registered with the verify service (``integrity report`` without
+    ``--register``): an offline code, no QR code or URL, and a notice that it cannot be verified online.
+    """
     settings = settings or get_settings()
-    if code is None:
+    if offline:
+        code = verify.offline_code(result, verify.signing_key(settings, offline=True))
+    elif code is None:
         code = verify.verification_code(result, verify.signing_key(settings))
-    url = verify.verify_url(code, base_url or settings.public_base_url)
+    url = "" if offline else verify.verify_url(code, base_url or settings.report_base_url)
     sim = result.get("similarity") or {}
     paper_in = result.get("paper") or {}
     ref_span = _span(paper_in.get("references_span"))
@@ -101,11 +109,23 @@ def build_context(
         code=code,
         code_display=verify.format_code(code),
         verify_url=url,
-        qr_data_uri=verify.qr_png_data_uri(url),
+        qr_data_uri="" if offline else verify.qr_png_data_uri(url),
         digest=verify.result_digest(result),
-        issued_at=(issued_at or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+        issued_at=display_time(issued_at or datetime.now(UTC), settings),
         corpus=result.get("corpus") or {},
+        offline=offline,
     )
+
+
+def display_time(when: datetime, settings: Settings) -> str:
+    """A time as reviewers read it: in ``settings.timezone`` (default Asia/Shanghai), zone named."""
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    local = when.astimezone(settings.display_zone)
+    name = (
+        "北京时间" if settings.timezone in ("Asia/Shanghai", "Asia/Chongqing", "PRC") else settings.timezone
+    )
+    return f"{local.strftime('%Y-%m-%d %H:%M:%S')}（{name}）"
 
 
 def render_html(
@@ -116,9 +136,12 @@ def render_html(
     settings: Settings | None = None,
     issued_at: datetime | None = None,
     base_url: str | None = None,
+    offline: bool = False,
 ) -> str:
     """The complete, self-contained HTML report (inline CSS and QR image, no external requests)."""
-    ctx = build_context(result, text, code=code, settings=settings, issued_at=issued_at, base_url=base_url)
+    ctx = build_context(
+        result, text, code=code, settings=settings, issued_at=issued_at, base_url=base_url, offline=offline
+    )
     return render_context(ctx)
 
 
@@ -196,6 +219,8 @@ def _sources(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "copied_chars": int(s.get("copied_chars") or 0),
                 "passages": list(s.get("passages") or []),
                 "is_self": bool(s.get("is_self")),
+                "journal": s.get("journal") or "",  # when the corpus record carries it
+                "corpus": s.get("corpus") or "",
             }
         )
     return out

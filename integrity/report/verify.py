@@ -26,6 +26,9 @@ from integrity.settings import Settings, get_settings
 
 CODE_LENGTH = 20  # base32 characters = 100 bits
 _KEY_FILE = "report-signing.key"
+# Offline (unregistered) report codes start with "00": base32 never yields a 0, so the verify page can tell
+# an offline report (not verifiable online) from a code that does not exist (possibly forged).
+OFFLINE_PREFIX = "00"
 
 
 def canonical_json(result: dict[str, Any]) -> bytes:
@@ -38,15 +41,26 @@ def result_digest(result: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_json(result)).hexdigest()
 
 
-def signing_key(settings: Settings | None = None) -> bytes:
-    """The configured key, else a per-installation key created once under ``data_dir``."""
+def key_directory(settings: Settings) -> Path:
+    """Where the per-installation key lives: ``INTEGRITY_DATA_DIR`` when set, else the user's data directory
+    (``$XDG_DATA_HOME/integrity``, default ``~/.local/share/integrity``) — never ./var of whatever directory
+    a CLI user happens to run ``integrity report`` in."""
+    if "data_dir" in settings.model_fields_set:
+        return Path(settings.data_dir)
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "integrity"
+
+
+def signing_key(settings: Settings | None = None, *, offline: bool = False) -> bytes:
+    """The configured key, else a per-installation key created once (``data_dir``; offline CLI reports:
+    ``key_directory``)."""
     settings = settings or get_settings()
     if settings.report_signing_key is not None:
         key = settings.report_signing_key.get_secret_value().encode("utf-8")
         if len(key) < 16:
             raise IntegrityError("INTEGRITY_REPORT_SIGNING_KEY 太短：至少 16 个字符", code="weak_signing_key")
         return key
-    path = Path(settings.data_dir) / _KEY_FILE
+    path = (key_directory(settings) if offline else Path(settings.data_dir)) / _KEY_FILE
     if path.is_file():
         return path.read_bytes().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -66,9 +80,19 @@ def verification_code(result: dict[str, Any], key: bytes) -> str:
     return base64.b32encode(mac).decode("ascii")[:CODE_LENGTH]
 
 
+def offline_code(result: dict[str, Any], key: bytes) -> str:
+    """The code of an unregistered report: ``OFFLINE_PREFIX`` + the first characters of the HMAC."""
+    return OFFLINE_PREFIX + verification_code(result, key)[: CODE_LENGTH - len(OFFLINE_PREFIX)]
+
+
+def is_offline_code(code: str) -> bool:
+    return normalise_code(code).startswith(OFFLINE_PREFIX)
+
+
 def check_code(result: dict[str, Any], code: str, key: bytes) -> bool:
-    """Constant-time check that ``code`` belongs to ``result``."""
-    return hmac.compare_digest(verification_code(result, key), normalise_code(code))
+    """Constant-time check that ``code`` belongs to ``result`` (online or offline code)."""
+    expected = offline_code(result, key) if is_offline_code(code) else verification_code(result, key)
+    return hmac.compare_digest(expected, normalise_code(code))
 
 
 def normalise_code(code: str) -> str:

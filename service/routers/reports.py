@@ -38,27 +38,24 @@ class CheckNotReady(IntegrityError):
     http_status = 409
 
 
-@router.get("/v1/checks/{check_id}/report.html", summary="检测报告单（HTML）", response_class=HTMLResponse)
-def report_html(
+@router.get("/v1/checks/{check_id}/report.{fmt}", summary="检测报告单（html、pdf、txt，见报告格式注册表）")
+def report(
     check_id: str,
+    fmt: str,
     principal: Principal = Depends(require_key("unit")),
     settings: Settings = Depends(get_settings),
     db: Database = Depends(get_db),
 ) -> Response:
-    data = _issue(check_id, "html", principal, settings, db)
-    return Response(data, media_type="text/html; charset=utf-8", headers=_report_headers())
+    """One route for every registered format (integrity/report/registry.py); report.html and report.pdf
+    keep their old URLs."""
+    from integrity.report.registry import get
 
-
-@router.get("/v1/checks/{check_id}/report.pdf", summary="检测报告单（PDF）")
-def report_pdf(
-    check_id: str,
-    principal: Principal = Depends(require_key("unit")),
-    settings: Settings = Depends(get_settings),
-    db: Database = Depends(get_db),
-) -> Response:
-    data = _issue(check_id, "pdf", principal, settings, db)
-    headers = {"Content-Disposition": f'attachment; filename="report-{check_id}.pdf"'}
-    return Response(data, media_type="application/pdf", headers=headers)
+    renderer = get(fmt)
+    data = _issue(check_id, renderer.fmt, principal, settings, db)
+    headers = _report_headers() if renderer.fmt == "html" else {"X-Content-Type-Options": "nosniff"}
+    if renderer.download:
+        headers["Content-Disposition"] = f'attachment; filename="report-{check_id}.{renderer.fmt}"'
+    return Response(data, media_type=renderer.media_type, headers=headers)
 
 
 def _report_headers() -> dict[str, str]:
@@ -159,6 +156,12 @@ def _paper_text(job: Job, settings: Settings) -> str | None:
         return None
 
 
+def display_time(when: Any, settings: Settings) -> str:
+    from integrity.report.html import display_time as show
+
+    return show(when, settings)
+
+
 def verification(code: str, settings: Settings, db: Database) -> dict[str, Any]:
     """What the public may learn from a valid code: the figures and verdict of that report."""
     norm = rv.normalise_code(code)
@@ -172,6 +175,11 @@ def verification(code: str, settings: Settings, db: Database) -> dict[str, Any]:
             .limit(1)
         )
         job = s.get(Job, str((event.detail or {}).get("check_id"))) if event is not None else None
+    if (event is None or job is None or not job.result) and rv.is_offline_code(norm):
+        raise NotFound(
+            "这是离线报告的验证码：离线报告未登记到核验服务，无法在线核验，请向出具报告的单位核实",
+            code="offline_report",
+        )
     if event is None or job is None or not job.result:
         raise NotFound("未找到该验证码对应的报告：报告可能是伪造的", code="report_not_found")
     result = job.result
@@ -184,6 +192,7 @@ def verification(code: str, settings: Settings, db: Database) -> dict[str, Any]:
         "valid": valid,
         "code": rv.format_code(norm),
         "issued_at": event.at.isoformat() if event.at else None,
+        "issued_at_display": display_time(event.at, settings) if event.at else None,
         "digest": rv.result_digest(result),
         "paper": {
             "title": title or job.file_name,

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import uvicorn
 
-from integrity.cli.serve import _supervisor_options
 from integrity.settings import Settings
+from service.cli import _supervisor_options
 
 
 def test_supervisor_deadline_comes_from_settings_and_reaches_uvicorn() -> None:

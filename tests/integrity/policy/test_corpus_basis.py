@@ -70,3 +70,26 @@ def test_shared_base_corpora_are_searched_and_label_their_sources(tmp_path: Path
     path = tmp_path / "paper.txt"
     r = run(tmp_path, "check", path, "--corpus", corpus, env={"INTEGRITY_BASE_CORPORA": "/nowhere/x"})
     assert r.returncode != 0 and "/nowhere/x" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_downgrade_against_a_tiny_corpus_needs_review_too() -> None:
+    """Sample paper, 200-document sample corpus: 17.9 % keeps it provincial only if nothing else is copied."""
+    from integrity.catalogue import Catalogue
+    from integrity.models import PaperClaims
+    from integrity.policy import assess, load_policy
+    from integrity.settings import Settings
+    from tests.integrity.policy.test_assess import document, similarity
+
+    settings = Settings()
+    out = assess(
+        document(),
+        similarity(0.179),
+        PaperClaims(journal="微电子学与计算机", issn="1000-7180", year=2019),
+        load_policy(None, settings),
+        Catalogue.open(settings.catalogue_path),
+        corpus={"label": "sample", "documents": 200},
+        min_corpus_documents=1000,
+    )
+    found = {f["code"]: f["severity"] for f in out["verdict"]["findings"]}
+    assert found["copy_ratio_over_threshold"] == "info" and found["corpus_too_small"] == "warning"
+    assert out["verdict"]["status"] == "review" and out["verdict"]["recognised_level"] == "provincial"

@@ -29,7 +29,7 @@ def test_report_has_cnki_figures_sources_and_verdict(settings: Settings) -> None
     assert "重复字数：<b>60</b>" in html and "总字数：<b>190</b>" in html
     assert "学术诚信研究" in html and "张三旧作（本人文献）" in html
     assert "不予认定" in html and "平工信发〔2022〕138号 附件1 第四条" in html and "疑似增刊论文" in html
-    assert "2026-01-02 00:00:00 UTC" in html
+    assert "2026-01-02 08:00:00（北京时间）" in html
     assert "单位盖章" in html
     assert "核心期刊" in html  # journal level shown in Chinese
 
