@@ -128,7 +128,7 @@ def stats(
         f"文献：{st['documents']} 篇，共 {st['chars']} 字，{st['chunks']} 个分块",
         f"LSH 索引（{st['lsh_backend']}）：{st['lsh_entries']} 条，{st['index_bytes']} 字节，"
         f"每篇 {st['index_bytes_per_document']} 字节"
-        + ("（Redis 中，估算）" if st["lsh_backend"] == "redis" else "（在磁盘上，打开比对库时不载入内存）"),
+        + ("（在内存中）" if st["index_in_memory"] else "（在磁盘上，打开比对库时不载入内存）"),
         f"指纹参数：MinHash {p['num_perm']} 个排列，{p['bands']} 段 × {p['rows']} 行，"
         f"分块 {p['chunk_chars']} 字",
         f"磁盘占用：{st['disk_bytes']} 字节",
