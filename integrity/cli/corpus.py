@@ -1,4 +1,4 @@
-"""``integrity corpus add|list|remove|stats``."""
+"""``integrity corpus add|import|list|remove|stats``."""
 
 from __future__ import annotations
 
@@ -67,6 +67,57 @@ def _add(
             task = progress.add_task("add", total=total)
             n = c.add(iter_records(files, settings), progress=lambda k: progress.advance(task, k))
         return n, len(c)
+
+
+@app.command("import")
+def import_(
+    source: Path = typer.Argument(..., help="JSONL 文件（每行 id、title、text，可选 authors、year）"),
+    corpus: Path = CORPUS_OPT,
+    namespace: str = NAMESPACE_OPT,
+    batch: int = typer.Option(500, "--batch", min=1, max=100_000, help="每批篇数（每批一个事务）"),
+    checkpoint: Path | None = typer.Option(None, "--checkpoint", help="断点文件（默认在比对库目录内）"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="不显示进度条"),
+) -> None:
+    """批量导入大型比对库：分批提交，中断后重新运行同一命令即从断点继续（同 ID 覆盖）。"""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from integrity.corpus import Corpus
+    from integrity.corpus.imports import count_lines, default_checkpoint, import_jsonl, load_checkpoint
+    from integrity.errors import CorpusError
+    from integrity.settings import get_settings
+
+    if not source.is_file():
+        raise CorpusError(f"导入文件不存在：{source}", code="bad_record")
+    settings = get_settings()
+    cp_path = checkpoint or default_checkpoint(corpus, source)
+    err = Console(stderr=True)
+    with Corpus.open(corpus, settings, create=True, namespace=namespace) as c:
+        cp = load_checkpoint(cp_path, source)
+        if cp.offset and not quiet:
+            err.print(f"从断点继续：已导入 {cp.records} 篇（{cp.batches} 批）")
+        total = count_lines(source, cp.offset)
+        with Progress(
+            TextColumn("批量导入"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=err,
+            disable=quiet,
+            transient=True,
+        ) as progress:
+            task = progress.add_task("import", total=total)
+            done = import_jsonl(c, source, cp_path, batch=batch, progress=lambda k: progress.advance(task, k))
+        size = len(c)
+    typer.echo(f"已导入 {done.records} 篇文献（{done.batches} 批）；比对库现有 {size} 篇（{corpus}）")
 
 
 @app.command("list")

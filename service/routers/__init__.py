@@ -1,4 +1,16 @@
 """API routers. Each module exposes ``router``; ``service.app`` includes every module listed in
 ``ROUTERS`` that exists (colleagues add ``reports`` and ``batches``)."""
 
-ROUTERS = ("health", "checks", "corpus", "journals", "policies", "keys", "audit", "reports", "batches", "web")
+ROUTERS = (
+    "health",
+    "checks",
+    "corpus",
+    "corpus_imports",
+    "journals",
+    "policies",
+    "keys",
+    "audit",
+    "reports",
+    "batches",
+    "web",
+)
