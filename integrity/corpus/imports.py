@@ -135,12 +135,17 @@ def import_jsonl(
     if batch < 1:
         raise CorpusError(f"批大小应为正整数：{batch}")
     cp = load_checkpoint(checkpoint, source)
-    for records, end in _batches(source, cp.offset, batch):
-        corpus.add(records)
-        cp.offset, cp.records, cp.batches = end, cp.records + len(records), cp.batches + 1
-        _write_json(checkpoint, asdict(cp))
-        if progress:
-            progress(len(records))
+    corpus.lsh.bulk = True
+    try:
+        for records, end in _batches(source, cp.offset, batch):
+            corpus.add(records)
+            cp.offset, cp.records, cp.batches = end, cp.records + len(records), cp.batches + 1
+            _write_json(checkpoint, asdict(cp))
+            if progress:
+                progress(len(records))
+    finally:
+        corpus.lsh.bulk = False
+    corpus.lsh.compact()
     checkpoint.unlink(missing_ok=True)
     return cp
 

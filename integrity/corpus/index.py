@@ -37,6 +37,8 @@ class BandIndex(Protocol):
     """``True``: query results are SQLite rowids of ``docs``; ``False``: document ids."""
     in_memory: bool
     """``True`` when the index lives in RAM (Redis); ``False`` when it is read from disk."""
+    bulk: bool
+    """Set during a bulk import: the backend may defer maintenance to ``compact`` at its end."""
 
     def add(self, rowid: int, doc_id: str, hashes: np.ndarray) -> None: ...
 
@@ -56,6 +58,10 @@ class BandIndex(Protocol):
 
     def size_bytes(self) -> int:
         """Bytes the index occupies in its engine (disk for SQLite/PostgreSQL, RAM for Redis)."""
+        ...
+
+    def compact(self) -> None:
+        """Bring the layout back to its query-optimal form (after a bulk import); may be a no-op."""
         ...
 
     def clear(self) -> None: ...

@@ -26,6 +26,7 @@ class SqliteLsh:
     keys_are_rowids = True
     name = "sqlite"
     in_memory = False
+    bulk = False
 
     def __init__(self, conn: sqlite3.Connection, kind: str = "lsh") -> None:
         self.conn = conn
@@ -73,6 +74,9 @@ class SqliteLsh:
     def close(self) -> None:
         """The connection belongs to the corpus."""
 
+    def compact(self) -> None:
+        """Nothing to do: the B-tree is always query-ready."""
+
     def flush(self) -> None:
         """Write the buffered rows in (hash, doc) order; called inside the open transaction."""
         if not self._pending:
@@ -99,6 +103,7 @@ class RedisLsh:
     keys_are_rowids = False
     name = "redis"
     in_memory = True
+    bulk = False
 
     def __init__(self, url: str, prefix: str, namespace: str, kind: str = "lsh") -> None:
         import redis
@@ -208,3 +213,6 @@ class RedisLsh:
 
     def close(self) -> None:
         self.r.close()
+
+    def compact(self) -> None:
+        """Nothing to do: sets are always query-ready."""

@@ -3,14 +3,19 @@
 Why this layout: a 5,000-character paper has ~50 chunks x 32 bands = 1,600 band hashes, so 10^6 papers are
 1.6 x 10^9 index entries. One Redis set member costs ~100 bytes of RAM (174 KB per paper measured), and
 even a row ``(hash, doc)`` in a B-tree costs ~40 bytes on disk. Here the top ``bucket_bits`` of a band hash
-choose a bucket row ``(bucket int4, seg bytea)``; ``seg`` packs 8-byte entries (the low 32 bits of the
+choose a bucket; rows ``(bucket int4, gen int8, seg bytea)`` pack 8-byte entries (the low 32 bits of the
 hash as a tag, the SQLite rowid of the document as uint32). The index lives on disk (RAM is PostgreSQL's
-bounded buffer cache, not a per-document cost); a query fetches one row per distinct query band hash
-through the primary key and matches tags with numpy. A bulk batch is one ``COPY`` into a temporary table
-and one ``INSERT ... ON CONFLICT DO UPDATE SET seg = seg || new`` in bucket order (consistent lock order
-between concurrent writers). A delete rewrites the buckets of the removed documents without them, so the
-index stays exact. The 32-bit tag can collide only inside one bucket (probability ~ entries-per-bucket /
-2^32 per query hash): a spurious candidate is then rejected by the aligner, never a miss.
+bounded buffer cache, not a per-document cost); a query fetches the rows of each distinct query bucket
+through the primary key and matches tags with numpy.
+
+Writes are insert-only, like an LSM tree: every flushed batch is one binary ``COPY`` of new rows under a
+fresh generation number ``gen`` (no updates of existing rows, so a bulk import costs O(entries), not
+O(table) per batch). ``compact()`` folds all generations of a bucket into one row (``gen = 0``); it runs
+after a bulk import and automatically once ``AUTO_COMPACT_GENERATIONS`` batches have accumulated, so a
+query reads few rows per bucket. A delete rewrites the rows holding the removed documents without them,
+so the index stays exact. The 32-bit tag can collide only inside one bucket (probability
+~ entries-per-bucket / 2^32 per query hash): a spurious candidate is then rejected by the aligner, never
+a miss.
 
 ``INTEGRITY_LSH_PARTITIONS`` > 1 creates the table ``PARTITION BY HASH (bucket)``: every partition is a
 separate table that can be moved to another node (``postgres_fdw`` foreign partitions, or Citus), and a
@@ -30,6 +35,7 @@ from integrity.settings import Settings
 
 ENTRY = np.dtype([("tag", "<u4"), ("doc", "<u4")])
 _AUTO_FLUSH_ENTRIES = 4_000_000  # buffered entries before writing inside the open transaction (~100 MB)
+AUTO_COMPACT_GENERATIONS = 32  # uncompacted batches after which a commit compacts (query reads <= 33 rows)
 
 
 def _split(hashes: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray]:
@@ -65,12 +71,15 @@ class PostgresLsh:
             if len(safe) + len(kind) <= 40
             else f"{kind}_{hashlib.sha1(key.encode()).hexdigest()[:16]}"
         )
+        self.key = key
         self.bits, self.partitions = self._ensure(key, bits, partitions)
         self._adds: dict[int, np.ndarray] = {}
         self._removes: set[int] = set()
         self._remove_buckets: list[np.ndarray] = []
         self._buffered = 0
         self._dirty = False
+        self._gens = 0
+        self.bulk = False  # set by a bulk import: compact once at its end, not every 32 batches
 
     @classmethod
     def from_settings(cls, s: Settings, namespace: str, kind: str = "lsh") -> PostgresLsh:
@@ -96,7 +105,7 @@ class PostgresLsh:
                 cur.execute(
                     self._q(
                         "CREATE TABLE IF NOT EXISTS {s}.meta (name text PRIMARY KEY, tbl text NOT NULL,"
-                        " bucket_bits int NOT NULL, partitions int NOT NULL)"
+                        " bucket_bits int NOT NULL, partitions int NOT NULL, gens int NOT NULL DEFAULT 0)"
                     )
                 )
                 cur.execute(self._q("SELECT bucket_bits, partitions FROM {s}.meta WHERE name = %s"), (key,))
@@ -108,8 +117,8 @@ class PostgresLsh:
                 opts = "" if partitions > 1 else " WITH (fillfactor = 85)"
                 cur.execute(
                     self._q(
-                        "CREATE TABLE IF NOT EXISTS {s}.{t}"
-                        " (bucket int4 NOT NULL PRIMARY KEY, seg bytea NOT NULL)" + part + opts
+                        "CREATE TABLE IF NOT EXISTS {s}.{t} (bucket int4 NOT NULL, gen int8 NOT NULL,"
+                        " seg bytea NOT NULL, PRIMARY KEY (bucket, gen))" + part + opts
                     )
                 )
                 for i in range(partitions if partitions > 1 else 0):
@@ -127,8 +136,9 @@ class PostgresLsh:
                     )
                 # random bytes do not compress: store segments without trying
                 cur.execute(self._q("ALTER TABLE {s}.{t} ALTER COLUMN seg SET STORAGE EXTERNAL"))
+                cur.execute(self._q("CREATE SEQUENCE IF NOT EXISTS {s}.gen_seq"))
                 cur.execute(
-                    self._q("INSERT INTO {s}.meta VALUES (%s, %s, %s, %s)"),
+                    self._q("INSERT INTO {s}.meta VALUES (%s, %s, %s, %s, 0)"),
                     (key, self.table, bits, partitions),
                 )
             self.conn.commit()
@@ -167,13 +177,9 @@ class PostgresLsh:
         except psycopg.Error as exc:
             raise CorpusError(f"写入 PostgreSQL 索引失败：{exc}", code="lsh_backend_unavailable") from exc
 
-    def _stage(self, cur: Any, rows: Any) -> None:
-        cur.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS lsh_stage (bucket int4, seg bytea) ON COMMIT DELETE ROWS"
-        )
-        cur.execute("TRUNCATE lsh_stage")
-        with cur.copy("COPY lsh_stage (bucket, seg) FROM STDIN (FORMAT BINARY)") as cp:
-            cp.set_types(["int4", "bytea"])
+    def _copy(self, cur: Any, target: Any, rows: Any) -> None:
+        with cur.copy(target) as cp:
+            cp.set_types(["int4", "int8", "bytea"])
             for row in rows:
                 cp.write_row(row)
 
@@ -182,25 +188,31 @@ class PostgresLsh:
         gone = np.fromiter(self._removes, dtype=np.uint32, count=len(self._removes))
         self._removes, self._remove_buckets = set(), []
         cur.execute(
-            self._q("SELECT bucket, seg FROM {s}.{t} WHERE bucket = ANY(%s) ORDER BY bucket FOR UPDATE"),
+            self._q(
+                "SELECT bucket, gen, seg FROM {s}.{t} WHERE bucket = ANY(%s) ORDER BY bucket, gen FOR UPDATE"
+            ),
             (buckets,),
         )
-        keep: list[tuple[int, bytes]] = []
-        empty: list[int] = []
-        for bucket, seg in cur.fetchall():
+        keep: list[tuple[int, int, bytes]] = []
+        drop: list[tuple[int, int]] = []
+        for bucket, gen, seg in cur.fetchall():
             e = np.frombuffer(bytes(seg), dtype=ENTRY)
-            e = e[~np.isin(e["doc"], gone)]
-            if len(e):
-                keep.append((int(bucket), e.tobytes()))
-            else:
-                empty.append(int(bucket))
-        if empty:
-            cur.execute(self._q("DELETE FROM {s}.{t} WHERE bucket = ANY(%s)"), (empty,))
-        if keep:
-            self._stage(cur, keep)
+            k = e[~np.isin(e["doc"], gone)]
+            if len(k) == len(e):
+                continue
+            drop.append((int(bucket), int(gen)))
+            if len(k):
+                keep.append((int(bucket), int(gen), k.tobytes()))
+        if drop:
             cur.execute(
-                self._q("UPDATE {s}.{t} t SET seg = st.seg FROM lsh_stage st WHERE t.bucket = st.bucket")
+                self._q(
+                    "DELETE FROM {s}.{t} t USING unnest(%s::int4[], %s::int8[]) AS d(b, g)"
+                    " WHERE t.bucket = d.b AND t.gen = d.g"
+                ),
+                ([b for b, _ in drop], [g for _, g in drop]),
             )
+        if keep:
+            self._copy(cur, self._q("COPY {s}.{t} (bucket, gen, seg) FROM STDIN (FORMAT BINARY)"), keep)
 
     def _flush_adds(self, cur: Any) -> None:
         adds, self._adds, self._buffered = self._adds, {}, 0
@@ -215,20 +227,46 @@ class PostgresLsh:
         ends = np.r_[starts[1:], len(buckets)]
         raw = entries.tobytes()
         bl = buckets[starts].tolist()
-        self._stage(
-            cur, ((b, raw[s * 8 : e * 8]) for b, s, e in zip(bl, starts.tolist(), ends.tolist(), strict=True))
-        )
+        cur.execute(self._q("SELECT nextval('{s}.gen_seq')"))
+        gen = int(cur.fetchone()[0])
         cur.execute(
-            self._q(
-                "INSERT INTO {s}.{t} AS t (bucket, seg) SELECT bucket, seg FROM lsh_stage ORDER BY bucket"
-                " ON CONFLICT (bucket) DO UPDATE SET seg = t.seg || EXCLUDED.seg"
-            )
+            self._q("UPDATE {s}.meta SET gens = gens + 1 WHERE name = %s RETURNING gens"), (self.key,)
         )
+        self._gens = int(cur.fetchone()[0])
+        rows = (
+            (b, gen, raw[s * 8 : e * 8]) for b, s, e in zip(bl, starts.tolist(), ends.tolist(), strict=True)
+        )
+        self._copy(cur, self._q("COPY {s}.{t} (bucket, gen, seg) FROM STDIN (FORMAT BINARY)"), rows)
+
+    def compact(self) -> None:
+        """Fold every bucket's generations into one row (``gen = 0``), in one transaction."""
+        import psycopg
+
+        self.flush()
+        try:
+            with self.conn.cursor() as cur:
+                cur.execute(
+                    self._q(
+                        "WITH m AS (DELETE FROM {s}.{t} WHERE bucket IN"
+                        " (SELECT bucket FROM {s}.{t} WHERE gen > 0) RETURNING bucket, seg)"
+                        " INSERT INTO {s}.{t} (bucket, gen, seg)"
+                        " SELECT bucket, 0, string_agg(seg, ''::bytea) FROM m GROUP BY bucket"
+                    )
+                )
+                cur.execute(self._q("UPDATE {s}.meta SET gens = 0 WHERE name = %s"), (self.key,))
+            self.conn.commit()
+        except psycopg.Error as exc:
+            self.conn.rollback()
+            raise CorpusError(f"整理 PostgreSQL 索引失败：{exc}", code="lsh_backend_unavailable") from exc
+        self._gens = 0
+        self._dirty = False
 
     def commit(self) -> None:
         self.flush()
         self.conn.commit()
         self._dirty = False
+        if self._gens >= AUTO_COMPACT_GENERATIONS and not self.bulk:
+            self.compact()
 
     def rollback(self) -> None:
         self._adds, self._removes, self._remove_buckets, self._buffered = {}, set(), [], 0
@@ -281,8 +319,10 @@ class PostgresLsh:
         """Heap + TOAST + primary key of the table and its partitions (on disk)."""
         name = f'"{self.schema}"."{self.table}"'  # both validated: lower-case letters, digits, underscores
         return self._scalar(
-            "SELECT COALESCE(SUM(pg_total_relation_size(relid)), 0) FROM pg_partition_tree(%s::regclass)",
-            (name,),
+            "SELECT pg_total_relation_size(%s::regclass) + COALESCE((SELECT"
+            " SUM(pg_total_relation_size(relid)) FROM pg_partition_tree(%s::regclass)"
+            " WHERE relid <> %s::regclass), 0)",
+            (name, name, name),
         )
 
     def clear(self) -> None:

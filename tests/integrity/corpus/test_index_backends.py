@@ -75,6 +75,12 @@ def test_deletes_and_readds_keep_the_index_exact(
         c.remove(["no-such-id"])
         churn_entries = c.lsh.entries()
         churn_hits = {r.id: _candidate_ids(c, r.text) for r in records[:14]}
+        c.lsh.compact()  # the query-optimal layout holds the same entries
+        assert c.lsh.entries() == churn_entries
+        assert {r.id: _candidate_ids(c, r.text) for r in records[:14]} == churn_hits
+        c.remove(["doc-007"])
+        c.add([records[7]])  # delete and re-add after compaction
+        assert c.lsh.entries() == churn_entries
         assert c.describe()["lsh_backend"] == backend_settings.lsh_backend
     with Corpus.open(tmp_path / "fresh", backend_settings, create=True, namespace="fresh") as f:
         f.add(final)
