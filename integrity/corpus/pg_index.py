@@ -153,7 +153,7 @@ class PostgresLsh:
             raise CorpusError(f"文献行号超出索引范围：{rowid}")
         self._adds[rowid] = hashes
         self._buffered += hashes.size
-        if self._buffered >= _AUTO_FLUSH_ENTRIES:
+        if self._buffered >= _AUTO_FLUSH_ENTRIES * (4 if self.bulk else 1):
             self.flush()
 
     def remove(self, rowid: int, doc_id: str, hashes: np.ndarray) -> None:
@@ -239,18 +239,30 @@ class PostgresLsh:
         self._copy(cur, self._q("COPY {s}.{t} (bucket, gen, seg) FROM STDIN (FORMAT BINARY)"), rows)
 
     def compact(self) -> None:
-        """Fold every bucket's generations into one row (``gen = 0``), in one transaction."""
+        """Fold every bucket's generations into one row (``gen = 0``), in one transaction.
+
+        Only when more than one generation exists: a compact index is left as it is."""
         import psycopg
 
         self.flush()
+        if self._scalar("SELECT count(*) FROM (SELECT 1 FROM {s}.{t} WHERE gen > 0 LIMIT 1) x") == 0:
+            return
         try:
             with self.conn.cursor() as cur:
+                # A full rewrite: aggregate into an unlogged temporary table, TRUNCATE (no per-row delete
+                # work, no index maintenance for dead rows), insert back in bucket order.
+                cur.execute("SET LOCAL work_mem = '256MB'")
                 cur.execute(
                     self._q(
-                        "WITH m AS (DELETE FROM {s}.{t} WHERE bucket IN"
-                        " (SELECT bucket FROM {s}.{t} WHERE gen > 0) RETURNING bucket, seg)"
-                        " INSERT INTO {s}.{t} (bucket, gen, seg)"
-                        " SELECT bucket, 0, string_agg(seg, ''::bytea) FROM m GROUP BY bucket"
+                        "CREATE TEMP TABLE lsh_compact ON COMMIT DROP AS"
+                        " SELECT bucket, string_agg(seg, ''::bytea) AS seg FROM {s}.{t} GROUP BY bucket"
+                    )
+                )
+                cur.execute(self._q("TRUNCATE {s}.{t}"))
+                cur.execute(
+                    self._q(
+                        "INSERT INTO {s}.{t} (bucket, gen, seg)"
+                        " SELECT bucket, 0, seg FROM lsh_compact ORDER BY bucket"
                     )
                 )
                 cur.execute(self._q("UPDATE {s}.meta SET gens = 0 WHERE name = %s"), (self.key,))
