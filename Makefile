@@ -11,7 +11,7 @@ BENCH_MAX_MAE ?= 0.01
 DEB_PACKAGES := tesseract-ocr tesseract-ocr-chi-sim poppler-utils fonts-noto-cjk chromium chromium-driver \
 	docker-compose libpango-1.0-0 libpangoft2-1.0-0
 
-.PHONY: setup demo test lint bench bench-speed bench-ingest serve clean
+.PHONY: setup demo test lint bench bench-speed bench-ingest bench-scale serve clean
 
 setup: $(VENV)/.installed
 	@if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
@@ -52,6 +52,14 @@ bench-speed: setup
 
 bench-ingest: setup
 	$(BIN)/python -m bench.ingest
+
+# Index at scale: SQLite vs Redis vs PostgreSQL (Redis and PostgreSQL on 127.0.0.1), then the growth plot.
+SCALE_SIZES ?= 1e4,3e4,1e5
+bench-scale: setup
+	$(BIN)/python -m pip install -q -e '.[bench]'
+	$(BIN)/python -m bench.scale index --sizes $(SCALE_SIZES)
+	$(BIN)/python -m bench.scale pipeline --sizes 1e4
+	$(BIN)/python -m bench.scale plot
 
 serve: setup
 	$(BIN)/integrity serve
