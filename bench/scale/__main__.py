@@ -77,7 +77,8 @@ def plot() -> None:
         xs = [p["docs"] for p in pts]
         axes[0].plot(xs, [p["query_ms_p50"] for p in pts], "o-", label=run["backend"])
         axes[1].plot(xs, [p["ram_bytes_per_doc"] / 1024 for p in pts], "o-", label=run["backend"])
-        axes[2].plot(xs, [p["disk_bytes_per_doc"] / 1024 for p in pts], "o-", label=run["backend"])
+        if any(p["disk_bytes_per_doc"] for p in pts):  # Redis: in RAM, no disk curve
+            axes[2].plot(xs, [p["disk_bytes_per_doc"] / 1024 for p in pts], "o-", label=run["backend"])
     titles = ("query p50 (ms)", "RAM per document (KiB)", "disk per document (KiB)")
     for ax, title in zip(axes, titles, strict=True):
         ax.set_xscale("log")
