@@ -13,7 +13,7 @@ FUZZ_INGEST_SECONDS ?= 300
 DEB_PACKAGES := tesseract-ocr tesseract-ocr-chi-sim poppler-utils fonts-noto-cjk chromium chromium-driver \
 	docker-compose libpango-1.0-0 libpangoft2-1.0-0
 
-.PHONY: setup demo test lint bench bench-speed bench-ingest serve clean fuzz-api fuzz-ingest \
+.PHONY: setup demo test lint bench bench-speed bench-ingest bench-scale serve clean fuzz-api fuzz-ingest \
 	docker-setup docker-images compose-test
 
 setup: $(VENV)/.installed
@@ -63,6 +63,14 @@ fuzz-api: setup
 # atheris over the ingest parsers (TXT, DOCX, PDF, manifest, batch zip, metadata JSON); fails on any finding
 fuzz-ingest: setup
 	$(BIN)/python -m tests.fuzz.ingest --seconds $(FUZZ_INGEST_SECONDS)
+
+# Index at scale: SQLite vs Redis vs PostgreSQL (Redis and PostgreSQL on 127.0.0.1), then the growth plot.
+SCALE_SIZES ?= 1e4,3e4,1e5
+bench-scale: setup
+	$(BIN)/python -m pip install -q -e '.[bench]'
+	$(BIN)/python -m bench.scale index --sizes $(SCALE_SIZES)
+	$(BIN)/python -m bench.scale pipeline --sizes 1e4
+	$(BIN)/python -m bench.scale plot
 
 serve: setup
 	$(BIN)/integrity serve

@@ -29,8 +29,21 @@ class Settings(BaseSettings):
     queue_backend: Literal["inprocess", "celery"] = "inprocess"
     broker_url: str = "redis://127.0.0.1:6379/0"
     redis_url: str = "redis://127.0.0.1:6379/1"
-    lsh_backend: Literal["sqlite", "redis"] = "sqlite"
+    lsh_backend: Literal["sqlite", "redis", "postgres"] = "sqlite"
     redis_key_prefix: str = "integrity"
+    lsh_postgres_url: str = Field(
+        default="postgresql://127.0.0.1:5432/integrity", description="PostgreSQL of the postgres LSH backend"
+    )
+    lsh_postgres_schema: str = Field(default="integrity_lsh", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
+    lsh_bucket_bits: int = Field(
+        default=22,
+        ge=8,
+        le=30,
+        description="postgres LSH: 2^bits packed segments (fixed when an index is made)",
+    )
+    lsh_partitions: int = Field(
+        default=1, ge=1, le=1024, description="postgres LSH: hash partitions of the bucket table (sharding)"
+    )
 
     # --- matching ------------------------------------------------------------------------------
     # Measured on the dev benchmark: 96 permutations in 32 bands x 3 rows (threshold 0.25) over

@@ -1,4 +1,4 @@
-"""``integrity corpus add|list|remove|stats``."""
+"""``integrity corpus add|import|list|remove|stats``."""
 
 from __future__ import annotations
 
@@ -69,6 +69,57 @@ def _add(
         return n, len(c)
 
 
+@app.command("import")
+def import_(
+    source: Path = typer.Argument(..., help="JSONL 文件（每行 id、title、text，可选 authors、year）"),
+    corpus: Path = CORPUS_OPT,
+    namespace: str = NAMESPACE_OPT,
+    batch: int = typer.Option(500, "--batch", min=1, max=100_000, help="每批篇数（每批一个事务）"),
+    checkpoint: Path | None = typer.Option(None, "--checkpoint", help="断点文件（默认在比对库目录内）"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="不显示进度条"),
+) -> None:
+    """批量导入大型比对库：分批提交，中断后重新运行同一命令即从断点继续（同 ID 覆盖）。"""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from integrity.corpus import Corpus
+    from integrity.corpus.imports import count_lines, default_checkpoint, import_jsonl, load_checkpoint
+    from integrity.errors import CorpusError
+    from integrity.settings import get_settings
+
+    if not source.is_file():
+        raise CorpusError(f"导入文件不存在：{source}", code="bad_record")
+    settings = get_settings()
+    cp_path = checkpoint or default_checkpoint(corpus, source)
+    err = Console(stderr=True)
+    with Corpus.open(corpus, settings, create=True, namespace=namespace) as c:
+        cp = load_checkpoint(cp_path, source)
+        if cp.offset and not quiet:
+            err.print(f"从断点继续：已导入 {cp.records} 篇（{cp.batches} 批）")
+        total = count_lines(source, cp.offset)
+        with Progress(
+            TextColumn("批量导入"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=err,
+            disable=quiet,
+            transient=True,
+        ) as progress:
+            task = progress.add_task("import", total=total)
+            done = import_jsonl(c, source, cp_path, batch=batch, progress=lambda k: progress.advance(task, k))
+        size = len(c)
+    typer.echo(f"已导入 {done.records} 篇文献（{done.batches} 批）；比对库现有 {size} 篇（{corpus}）")
+
+
 @app.command("list")
 def list_(
     corpus: Path = CORPUS_OPT,
@@ -128,7 +179,7 @@ def stats(
         f"文献：{st['documents']} 篇，共 {st['chars']} 字，{st['chunks']} 个分块",
         f"LSH 索引（{st['lsh_backend']}）：{st['lsh_entries']} 条，{st['index_bytes']} 字节，"
         f"每篇 {st['index_bytes_per_document']} 字节"
-        + ("（Redis 中，估算）" if st["lsh_backend"] == "redis" else "（在磁盘上，打开比对库时不载入内存）"),
+        + ("（在内存中）" if st["index_in_memory"] else "（在磁盘上，打开比对库时不载入内存）"),
         f"指纹参数：MinHash {p['num_perm']} 个排列，{p['bands']} 段 × {p['rows']} 行，"
         f"分块 {p['chunk_chars']} 字",
         f"磁盘占用：{st['disk_bytes']} 字节",

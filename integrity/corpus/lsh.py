@@ -1,4 +1,4 @@
-"""LSH band tables: in the corpus SQLite file (default) or in Redis (scale-out).
+"""LSH band tables: in the corpus SQLite file (default) or in Redis (both ``BandIndex``, see ``index.py``).
 
 Why not datasketch's ``MinHashLSH``: its in-memory index must be rebuilt (or unpickled) on every open and
 its Redis storage pickles keys. Here a band bucket is a row ``(band_hash, doc)`` of an indexed SQLite
@@ -25,13 +25,16 @@ class SqliteLsh:
 
     keys_are_rowids = True
     name = "sqlite"
+    in_memory = False
+    bulk = False
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, kind: str = "lsh") -> None:
         self.conn = conn
+        self.table = "lsh" if kind == "lsh" else f"idx_{kind}"  # kind is validated by open_index
         self._pending: dict[int, np.ndarray] = {}
         conn.execute(
-            "CREATE TABLE IF NOT EXISTS lsh (h INTEGER NOT NULL, doc INTEGER NOT NULL, PRIMARY KEY (h, doc))"
-            " WITHOUT ROWID"
+            f"CREATE TABLE IF NOT EXISTS {self.table} (h INTEGER NOT NULL, doc INTEGER NOT NULL,"
+            " PRIMARY KEY (h, doc)) WITHOUT ROWID"
         )
 
     def add(self, rowid: int, doc_id: str, hashes: np.ndarray) -> None:
@@ -43,7 +46,7 @@ class SqliteLsh:
         if self._pending.pop(rowid, None) is not None:
             return
         vals = [(int(h), rowid) for h in np.unique(hashes)]
-        self.conn.executemany("DELETE FROM lsh WHERE h = ? AND doc = ?", vals)
+        self.conn.executemany(f"DELETE FROM {self.table} WHERE h = ? AND doc = ?", vals)
 
     def query(self, hashes: np.ndarray) -> Counter[Any]:
         """Number of distinct query band hashes each document shares."""
@@ -51,15 +54,28 @@ class SqliteLsh:
         uniq = [int(h) for h in np.unique(hashes)]
         for i in range(0, len(uniq), _SQL_BATCH):
             part = uniq[i : i + _SQL_BATCH]
-            q = f"SELECT doc FROM lsh WHERE h IN ({','.join('?' * len(part))})"
+            q = f"SELECT doc FROM {self.table} WHERE h IN ({','.join('?' * len(part))})"
             hits.update(r[0] for r in self.conn.execute(q, part))
         return hits
 
     def entries(self) -> int:
-        return int(self.conn.execute("SELECT COUNT(*) FROM lsh").fetchone()[0])
+        return int(self.conn.execute(f"SELECT COUNT(*) FROM {self.table}").fetchone()[0])
+
+    def size_bytes(self) -> int:
+        try:
+            row = self.conn.execute("SELECT SUM(pgsize) FROM dbstat WHERE name = ?", (self.table,)).fetchone()
+            return int(row[0] or 0)
+        except sqlite3.OperationalError:  # no dbstat: rows ~ 14 bytes, ~1.2 bytes of page overhead per byte
+            return int(self.entries() * 14 * 1.2)
 
     def clear(self) -> None:
-        self.conn.execute("DELETE FROM lsh")
+        self.conn.execute(f"DELETE FROM {self.table}")
+
+    def close(self) -> None:
+        """The connection belongs to the corpus."""
+
+    def compact(self) -> None:
+        """Nothing to do: the B-tree is always query-ready."""
 
     def flush(self) -> None:
         """Write the buffered rows in (hash, doc) order; called inside the open transaction."""
@@ -70,7 +86,7 @@ class SqliteLsh:
         self._pending = {}
         order = np.lexsort((docs, hashes))
         rows = zip(hashes[order].tolist(), docs[order].tolist(), strict=True)
-        self.conn.executemany("INSERT OR IGNORE INTO lsh (h, doc) VALUES (?, ?)", rows)
+        self.conn.executemany(f"INSERT OR IGNORE INTO {self.table} (h, doc) VALUES (?, ?)", rows)
 
     def rollback(self) -> None:
         """The SQLite transaction rollback covers written rows; drop the buffered ones."""
@@ -86,13 +102,16 @@ class RedisLsh:
 
     keys_are_rowids = False
     name = "redis"
+    in_memory = True
+    bulk = False
 
-    def __init__(self, url: str, prefix: str, namespace: str) -> None:
+    def __init__(self, url: str, prefix: str, namespace: str, kind: str = "lsh") -> None:
         import redis
 
         if not namespace or any(c in namespace for c in ": \n"):
             raise CorpusError(f"无效的命名空间（租户 ID）：{namespace!r}")
         self.prefix = f"{prefix}:{namespace}:"
+        self.kind = kind
         try:
             self.r = redis.Redis.from_url(url, decode_responses=True)
             self.r.ping()
@@ -102,7 +121,7 @@ class RedisLsh:
         self._journal: list[tuple[str, str, list[str]]] = []  # sent in this batch, for undo
 
     def _keys(self, hashes: np.ndarray) -> list[str]:
-        return [f"{self.prefix}lsh:{int(h) & 0xFFFFFFFFFFFFFFFF:016x}" for h in np.unique(hashes)]
+        return [f"{self.prefix}{self.kind}:{int(h) & 0xFFFFFFFFFFFFFFFF:016x}" for h in np.unique(hashes)]
 
     def add(self, rowid: int, doc_id: str, hashes: np.ndarray) -> None:
         self._pending.append(("add", doc_id, self._keys(hashes)))
@@ -169,7 +188,7 @@ class RedisLsh:
         return total
 
     def _scan(self) -> Iterable[str]:
-        return self.r.scan_iter(match=f"{self.prefix}lsh:*", count=1000)
+        return self.r.scan_iter(match=f"{self.prefix}{self.kind}:*", count=1000)
 
     def clear(self) -> None:
         batch: list[str] = []
@@ -180,3 +199,20 @@ class RedisLsh:
                 batch = []
         if batch:
             self.r.delete(*batch)
+
+    def size_bytes(self) -> int:
+        """``MEMORY USAGE`` summed over this index's keys (exact, but a scan: for stats, not hot paths)."""
+        total = 0
+        keys = list(self._scan())
+        for i in range(0, len(keys), 1000):
+            pipe = self.r.pipeline(transaction=False)
+            for k in keys[i : i + 1000]:
+                pipe.memory_usage(k, samples=0)
+            total += sum(int(v or 0) for v in pipe.execute())
+        return total
+
+    def close(self) -> None:
+        self.r.close()
+
+    def compact(self) -> None:
+        """Nothing to do: sets are always query-ready."""

@@ -1,11 +1,11 @@
 """The reference corpus on disk: one SQLite file with documents, match keys and (by default) LSH bands.
 
 Why this layout: a corpus of 100k papers must reopen instantly in a fresh ``integrity check`` process,
-so nothing is rebuilt on open — the band table is an indexed SQLite table (or Redis sets, scale-out)
-and each document keeps its normalised match key and a compact offset map next to its text, so the
-aligner never re-normalises sources. Every ``add``/``remove`` is one transaction: a failed import leaves
-the corpus as it was. Fingerprint parameters are fixed per corpus (stored in ``meta``) so a later change
-of settings cannot silently make queries miss the stored bands.
+so nothing is rebuilt on open — the band index is an indexed SQLite table (or Redis / PostgreSQL, see
+``index.py``) and each document keeps its normalised match key and a compact offset map next to its
+text, so the aligner never re-normalises sources. Every ``add``/``remove`` is one transaction: a failed
+import leaves the corpus as it was. Fingerprint parameters are fixed per corpus (stored in ``meta``) so a
+later change of settings cannot silently make queries miss the stored bands.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from integrity.corpus.fingerprint import MinHasher, band_hashes, chunk_spans
-from integrity.corpus.lsh import RedisLsh, SqliteLsh
+from integrity.corpus.index import BandIndex, open_index
 from integrity.errors import CorpusError
 from integrity.settings import Settings, get_settings
 from integrity.text.normalise import MatchKey, match_key
@@ -116,12 +116,13 @@ class Corpus:
         self._lock = threading.RLock()
         self.params = self._load_params()
         self.hasher = MinHasher(self.params.num_perm, self.params.shingle, self.params.seed)
-        self.lsh: SqliteLsh | RedisLsh
-        backend = self._meta("lsh_backend") or settings.lsh_backend
-        if backend == "redis":
-            self.lsh = RedisLsh(settings.redis_url, settings.redis_key_prefix, namespace)
-        else:
-            self.lsh = SqliteLsh(conn)
+        # The backend is fixed when the corpus is created (``meta``), like the fingerprint parameters.
+        self.backend = self._meta("lsh_backend") or settings.lsh_backend
+        self.lsh: BandIndex = open_index(self.backend, settings, conn, namespace)
+
+    def open_index(self, kind: str) -> BandIndex:
+        """Another index of this corpus (e.g. sentence fingerprints) on the same engine as the LSH bands."""
+        return open_index(self.backend, self.settings, self.conn, self.namespace, kind)
 
     # ------------------------------------------------------------------ open / close
     @classmethod
@@ -215,6 +216,7 @@ class Corpus:
             raise CorpusError("比对库参数已损坏", code="corpus_corrupt") from exc
 
     def close(self) -> None:
+        self.lsh.close()
         self.conn.close()
 
     def __enter__(self) -> Corpus:
@@ -403,11 +405,8 @@ class Corpus:
             "SELECT COUNT(*), COALESCE(SUM(chars), 0), COALESCE(SUM(chunks), 0) FROM docs"
         ).fetchone()
         entries = self.lsh.entries()
-        db = self.directory / DB_NAME
-        disk = sum(p.stat().st_size for p in self.directory.glob(DB_NAME + "*") if p.is_file()) if db else 0
-        index_bytes = self._table_bytes("lsh") if self.lsh.name == "sqlite" else None
-        if index_bytes is None:
-            index_bytes = entries * 24  # Redis set members: approximate per-entry cost of an id in a set
+        disk = sum(p.stat().st_size for p in self.directory.glob(DB_NAME + "*") if p.is_file())
+        index_bytes = self.lsh.size_bytes()
         return {
             **self.describe(),
             "chars": int(chars),
@@ -416,15 +415,7 @@ class Corpus:
             "params": dict(self.params.__dict__),
             "disk_bytes": disk,
             "index_bytes": int(index_bytes),
+            "index_in_memory": self.lsh.in_memory,
             "index_bytes_per_document": round(index_bytes / docs, 1) if docs else 0.0,
             "created_at": self._meta("created_at"),
         }
-
-    def _table_bytes(self, table: str) -> int | None:
-        try:
-            row = self.conn.execute("SELECT SUM(pgsize) FROM dbstat WHERE name = ?", (table,)).fetchone()
-            return int(row[0] or 0)
-        except sqlite3.OperationalError:
-            page = int(self.conn.execute("PRAGMA page_size").fetchone()[0])
-            # no dbstat: ~1.2 bytes of page overhead per stored byte, rows ~ 14 bytes
-            return int(self.lsh.entries() * 14 * 1.2) if page else None

@@ -5,6 +5,7 @@ ROUTERS = (
     "health",
     "checks",
     "corpus",
+    "corpus_imports",
     "journals",
     "policies",
     "keys",

@@ -1,0 +1,1 @@
+"""Scale benchmark: the band index alone (synthetic signatures) and the whole pipeline, per backend."""

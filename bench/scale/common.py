@@ -1,0 +1,79 @@
+"""Settings per backend for the scale benchmark, and resource probes (RSS, CPU of a PostgreSQL backend)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+BACKENDS = ("sqlite", "redis", "postgres")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test_scale")
+
+
+def settings_for(backend: str, data_dir: Path, tag: str, bucket_bits: int = 22) -> Any:
+    from integrity.settings import Settings
+
+    return Settings(
+        data_dir=data_dir,
+        lsh_backend=backend,
+        redis_url=REDIS_URL,
+        redis_key_prefix=f"bench-{tag}",
+        lsh_postgres_url=POSTGRES_URL,
+        lsh_postgres_schema=f"bench_{tag}".replace("-", "_"),
+        lsh_bucket_bits=bucket_bits,
+    )
+
+
+def status_kib(pid: int | str, field: str) -> int:
+    """A ``/proc/<pid>/status`` field in KiB (VmRSS, RssAnon, VmHWM); 0 when unreadable."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process (a PostgreSQL backend on this host)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def redis_used_memory() -> int:
+    import redis
+
+    return int(redis.Redis.from_url(REDIS_URL).info("memory")["used_memory"])
+
+
+def pg_backend_pid(index: Any) -> int | None:
+    conn = getattr(index, "conn", None)
+    if conn is None or not hasattr(conn, "info"):
+        return None
+    return int(conn.info.backend_pid)
+
+
+def drop_backend(backend: str, tag: str) -> None:
+    """Remove what an earlier run left in Redis / PostgreSQL under this tag."""
+    if backend == "redis":
+        import redis
+
+        r = redis.Redis.from_url(REDIS_URL)
+        batch = []
+        for k in r.scan_iter(match=f"bench-{tag}:*", count=5000):
+            batch.append(k)
+            if len(batch) >= 5000:
+                r.delete(*batch)
+                batch = []
+        if batch:
+            r.delete(*batch)
+    elif backend == "postgres":
+        import psycopg
+
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "bench_{tag}" CASCADE'.replace("-", "_"))

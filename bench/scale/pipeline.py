@@ -1,0 +1,75 @@
+"""The whole pipeline per backend: import synthetic paper-length documents, then check planted papers.
+
+Reuses the speed benchmark's synthetic corpus (seeded sentence shuffles of the CSL abstracts with
+planted copies of known offsets) at 5,000 characters per document. Checks/s per core counts the CPU of
+this process plus, for PostgreSQL, the CPU of its server backend (the index work happens there).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.scale.common import cpu_seconds, drop_backend, pg_backend_pid, settings_for
+
+
+def run_backend(backend: str, sizes: list[int], work: Path, papers: int, deadline: float) -> dict[str, Any]:
+    from bench.speed.__main__ import score
+    from bench.speed.synth import SentencePool, SynthParams
+    from integrity.corpus import Corpus, CorpusRecord
+    from integrity.match import compare
+
+    tag = f"pipe-{backend}"
+    drop_backend(backend, tag)
+    pool = SentencePool(SynthParams(doc_chars=5000))
+    paper_set = pool.papers(papers, min(sizes), 5000)
+    settings = settings_for(backend, work, tag)
+    directory = work / f"corpus-{tag}"
+    if directory.exists():
+        for f in directory.iterdir():
+            f.unlink()
+    points: list[dict[str, Any]] = []
+    built, build_s = 0, 0.0
+    with Corpus.open(directory, settings, create=True, namespace="bench") as corpus:
+        corpus.lsh.bulk = True
+        for size in sizes:
+            if time.time() > deadline:
+                points.append({"docs": size, "skipped": "time budget"})
+                break
+            t0 = time.perf_counter()
+            for start in range(built, size, 1000):
+                docs = pool.docs(start, min(size, start + 1000))
+                corpus.add(
+                    [
+                        CorpusRecord(id=d.id, title=d.title, text=d.text, authors=d.authors, year=d.year)
+                        for d in docs
+                    ]
+                )
+            corpus.lsh.compact()
+            seg_s = time.perf_counter() - t0
+            build_s += seg_s
+            added, built = size - built, size
+            pid = pg_backend_pid(corpus.lsh)
+            compare(paper_set[0].text, corpus, include_text=False)  # warm
+            c0, w0, p0 = time.process_time(), time.perf_counter(), cpu_seconds(pid) if pid else 0.0
+            spans = []
+            for p in paper_set:
+                report = compare(p.text, corpus, include_text=False)
+                spans.append([(s.doc_id, q.start, q.end) for s in report.sources for q in s.passages])
+            cpu = time.process_time() - c0 + ((cpu_seconds(pid) - p0) if pid else 0.0)
+            wall = time.perf_counter() - w0
+            recall = score(paper_set, spans)
+            point = {
+                "docs": size,
+                "build_s_cumulative": round(build_s, 1),
+                "docs_per_s": round(added / seg_s, 1),
+                "checks_per_cpu_s": round(len(paper_set) / cpu, 2),
+                "wall_ms_per_check": round(1000 * wall / len(paper_set), 1),
+                "char_recall": recall.get("char_recall"),
+                "source_recall": recall.get("source_recall"),
+                "index_bytes_per_doc": round(corpus.lsh.size_bytes() / size, 1),
+            }
+            points.append(point)
+            print(f"  pipeline {backend} {size}: {point}", flush=True)
+    return {"backend": backend, "points": points}

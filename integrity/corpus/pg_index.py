@@ -1,0 +1,362 @@
+"""PostgreSQL band index: packed segments keyed by band-hash bucket, on disk, hash-partitioned for sharding.
+
+Why this layout: a 5,000-character paper has ~50 chunks x 32 bands = 1,600 band hashes, so 10^6 papers are
+1.6 x 10^9 index entries. One Redis set member costs ~100 bytes of RAM (174 KB per paper measured), and
+even a row ``(hash, doc)`` in a B-tree costs ~40 bytes on disk. Here the top ``bucket_bits`` of a band hash
+choose a bucket; rows ``(bucket int4, gen int8, seg bytea)`` pack 8-byte entries (the low 32 bits of the
+hash as a tag, the SQLite rowid of the document as uint32). The index lives on disk (RAM is PostgreSQL's
+bounded buffer cache, not a per-document cost); a query fetches the rows of each distinct query bucket
+through the primary key and matches tags with numpy.
+
+Writes are insert-only, like an LSM tree: every flushed batch is one binary ``COPY`` of new rows under a
+fresh generation number ``gen`` (no updates of existing rows, so a bulk import costs O(entries), not
+O(table) per batch). ``compact()`` folds all generations of a bucket into one row (``gen = 0``); it runs
+after a bulk import and automatically once ``AUTO_COMPACT_GENERATIONS`` batches have accumulated, so a
+query reads few rows per bucket. A delete rewrites the rows holding the removed documents without them,
+so the index stays exact. The 32-bit tag can collide only inside one bucket (probability
+~ entries-per-bucket / 2^32 per query hash): a spurious candidate is then rejected by the aligner, never
+a miss.
+
+``INTEGRITY_LSH_PARTITIONS`` > 1 creates the table ``PARTITION BY HASH (bucket)``: every partition is a
+separate table that can be moved to another node (``postgres_fdw`` foreign partitions, or Citus), and a
+query's ``bucket = ANY(...)`` is answered by each partition's primary key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from typing import Any
+
+import numpy as np
+
+from integrity.errors import CorpusError
+from integrity.settings import Settings
+
+ENTRY = np.dtype([("tag", "<u4"), ("doc", "<u4")])
+_AUTO_FLUSH_ENTRIES = 4_000_000  # buffered entries before writing inside the open transaction (~100 MB)
+AUTO_COMPACT_GENERATIONS = 32  # uncompacted batches after which a commit compacts (query reads <= 33 rows)
+
+
+def _split(hashes: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """(bucket, tag) of signed 64-bit band hashes."""
+    u = np.unique(hashes).view(np.uint64)
+    return (u >> np.uint64(64 - bits)).astype(np.int64), (u & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+
+
+class PostgresLsh:
+    """``BandIndex`` on PostgreSQL. Opened through ``integrity.corpus.index.open_index``."""
+
+    keys_are_rowids = True
+    name = "postgres"
+    in_memory = False
+
+    def __init__(self, url: str, schema: str, namespace: str, kind: str, bits: int, partitions: int) -> None:
+        import psycopg
+
+        if not namespace or any(c in namespace for c in ": \n\x00"):
+            raise CorpusError(f"无效的命名空间（租户 ID）：{namespace!r}")
+        url = url.replace("postgresql+psycopg://", "postgresql://", 1)
+        try:
+            self.conn = psycopg.connect(url, autocommit=False, connect_timeout=10)
+        except psycopg.Error as exc:
+            raise CorpusError(
+                f"无法连接 PostgreSQL 索引库（{_redact(url)}）：{exc}", code="lsh_backend_unavailable"
+            ) from exc
+        self.schema = schema
+        key = f"{kind}:{namespace}"
+        safe = "".join(c if c.isalnum() or c == "_" else "_" for c in namespace.lower())
+        self.table = (
+            f"{kind}_{safe}"
+            if len(safe) + len(kind) <= 40
+            else f"{kind}_{hashlib.sha1(key.encode()).hexdigest()[:16]}"
+        )
+        self.key = key
+        self.bits, self.partitions = self._ensure(key, bits, partitions)
+        self._adds: dict[int, np.ndarray] = {}
+        self._removes: set[int] = set()
+        self._remove_buckets: list[np.ndarray] = []
+        self._buffered = 0
+        self._dirty = False
+        self._gens = 0
+        self.bulk = False  # set by a bulk import: compact once at its end, not every 32 batches
+
+    @classmethod
+    def from_settings(cls, s: Settings, namespace: str, kind: str = "lsh") -> PostgresLsh:
+        return cls(
+            s.lsh_postgres_url, s.lsh_postgres_schema, namespace, kind, s.lsh_bucket_bits, s.lsh_partitions
+        )
+
+    # ------------------------------------------------------------------ schema
+    def _q(self, sql: str) -> Any:
+        from psycopg import sql as pgsql
+
+        return pgsql.SQL(sql).format(s=pgsql.Identifier(self.schema), t=pgsql.Identifier(self.table))
+
+    def _ensure(self, key: str, bits: int, partitions: int) -> tuple[int, int]:
+        """Create the schema and this index's table once; its layout is then fixed (stored in ``meta``)."""
+        import psycopg
+        from psycopg import sql as pgsql
+
+        try:
+            with self.conn.cursor() as cur:
+                cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"integrity-lsh:{self.schema}",))
+                cur.execute(self._q("CREATE SCHEMA IF NOT EXISTS {s}"))
+                cur.execute(
+                    self._q(
+                        "CREATE TABLE IF NOT EXISTS {s}.meta (name text PRIMARY KEY, tbl text NOT NULL,"
+                        " bucket_bits int NOT NULL, partitions int NOT NULL, gens int NOT NULL DEFAULT 0)"
+                    )
+                )
+                cur.execute(self._q("SELECT bucket_bits, partitions FROM {s}.meta WHERE name = %s"), (key,))
+                row = cur.fetchone()
+                if row is not None:
+                    self.conn.commit()
+                    return int(row[0]), int(row[1])
+                part = " PARTITION BY HASH (bucket)" if partitions > 1 else ""
+                opts = "" if partitions > 1 else " WITH (fillfactor = 85)"
+                cur.execute(
+                    self._q(
+                        "CREATE TABLE IF NOT EXISTS {s}.{t} (bucket int4 NOT NULL, gen int8 NOT NULL,"
+                        " seg bytea NOT NULL, PRIMARY KEY (bucket, gen))" + part + opts
+                    )
+                )
+                for i in range(partitions if partitions > 1 else 0):
+                    cur.execute(
+                        pgsql.SQL(
+                            "CREATE TABLE IF NOT EXISTS {s}.{p} PARTITION OF {s}.{t}"
+                            " FOR VALUES WITH (MODULUS {m}, REMAINDER {r}) WITH (fillfactor = 85)"
+                        ).format(
+                            s=pgsql.Identifier(self.schema),
+                            p=pgsql.Identifier(f"{self.table}_p{i}"),
+                            t=pgsql.Identifier(self.table),
+                            m=pgsql.Literal(partitions),
+                            r=pgsql.Literal(i),
+                        )
+                    )
+                # random bytes do not compress: store segments without trying
+                cur.execute(self._q("ALTER TABLE {s}.{t} ALTER COLUMN seg SET STORAGE EXTERNAL"))
+                cur.execute(self._q("CREATE SEQUENCE IF NOT EXISTS {s}.gen_seq"))
+                cur.execute(
+                    self._q("INSERT INTO {s}.meta VALUES (%s, %s, %s, %s, 0)"),
+                    (key, self.table, bits, partitions),
+                )
+            self.conn.commit()
+        except psycopg.Error as exc:
+            self.conn.rollback()
+            raise CorpusError(f"无法创建 PostgreSQL 索引表：{exc}", code="lsh_backend_unavailable") from exc
+        return bits, partitions
+
+    # ------------------------------------------------------------------ writes
+    def add(self, rowid: int, doc_id: str, hashes: np.ndarray) -> None:
+        if rowid < 0 or rowid >= 1 << 32:
+            raise CorpusError(f"文献行号超出索引范围：{rowid}")
+        self._adds[rowid] = hashes
+        self._buffered += hashes.size
+        if self._buffered >= _AUTO_FLUSH_ENTRIES * (4 if self.bulk else 1):
+            self.flush()
+
+    def remove(self, rowid: int, doc_id: str, hashes: np.ndarray) -> None:
+        if self._adds.pop(rowid, None) is not None:
+            return
+        self._removes.add(rowid)
+        self._remove_buckets.append(_split(hashes, self.bits)[0])
+
+    def flush(self) -> None:
+        import psycopg
+
+        if not self._adds and not self._removes:
+            return
+        try:
+            with self.conn.cursor() as cur:
+                self._dirty = True
+                if self._removes:
+                    self._flush_removes(cur)
+                if self._adds:
+                    self._flush_adds(cur)
+        except psycopg.Error as exc:
+            raise CorpusError(f"写入 PostgreSQL 索引失败：{exc}", code="lsh_backend_unavailable") from exc
+
+    def _copy(self, cur: Any, target: Any, rows: Any) -> None:
+        with cur.copy(target) as cp:
+            cp.set_types(["int4", "int8", "bytea"])
+            for row in rows:
+                cp.write_row(row)
+
+    def _flush_removes(self, cur: Any) -> None:
+        buckets = np.unique(np.concatenate(self._remove_buckets)).tolist()
+        gone = np.fromiter(self._removes, dtype=np.uint32, count=len(self._removes))
+        self._removes, self._remove_buckets = set(), []
+        cur.execute(
+            self._q(
+                "SELECT bucket, gen, seg FROM {s}.{t} WHERE bucket = ANY(%s) ORDER BY bucket, gen FOR UPDATE"
+            ),
+            (buckets,),
+        )
+        keep: list[tuple[int, int, bytes]] = []
+        drop: list[tuple[int, int]] = []
+        for bucket, gen, seg in cur.fetchall():
+            e = np.frombuffer(bytes(seg), dtype=ENTRY)
+            k = e[~np.isin(e["doc"], gone)]
+            if len(k) == len(e):
+                continue
+            drop.append((int(bucket), int(gen)))
+            if len(k):
+                keep.append((int(bucket), int(gen), k.tobytes()))
+        if drop:
+            cur.execute(
+                self._q(
+                    "DELETE FROM {s}.{t} t USING unnest(%s::int4[], %s::int8[]) AS d(b, g)"
+                    " WHERE t.bucket = d.b AND t.gen = d.g"
+                ),
+                ([b for b, _ in drop], [g for _, g in drop]),
+            )
+        if keep:
+            self._copy(cur, self._q("COPY {s}.{t} (bucket, gen, seg) FROM STDIN (FORMAT BINARY)"), keep)
+
+    def _flush_adds(self, cur: Any) -> None:
+        adds, self._adds, self._buffered = self._adds, {}, 0
+        parts = [(_split(h, self.bits), r) for r, h in adds.items()]
+        buckets = np.concatenate([b for (b, _), _ in parts])
+        entries = np.empty(len(buckets), dtype=ENTRY)
+        entries["tag"] = np.concatenate([t for (_, t), _ in parts])
+        entries["doc"] = np.concatenate([np.full(len(b), r, dtype=np.uint32) for (b, _), r in parts])
+        order = np.argsort(buckets, kind="stable")
+        buckets, entries = buckets[order], entries[order]
+        starts = np.flatnonzero(np.r_[True, buckets[1:] != buckets[:-1]])
+        ends = np.r_[starts[1:], len(buckets)]
+        raw = entries.tobytes()
+        bl = buckets[starts].tolist()
+        cur.execute(self._q("SELECT nextval('{s}.gen_seq')"))
+        gen = int(cur.fetchone()[0])
+        cur.execute(
+            self._q("UPDATE {s}.meta SET gens = gens + 1 WHERE name = %s RETURNING gens"), (self.key,)
+        )
+        self._gens = int(cur.fetchone()[0])
+        rows = (
+            (b, gen, raw[s * 8 : e * 8]) for b, s, e in zip(bl, starts.tolist(), ends.tolist(), strict=True)
+        )
+        self._copy(cur, self._q("COPY {s}.{t} (bucket, gen, seg) FROM STDIN (FORMAT BINARY)"), rows)
+
+    def compact(self) -> None:
+        """Fold every bucket's generations into one row (``gen = 0``), in one transaction.
+
+        Only when more than one generation exists: a compact index is left as it is."""
+        import psycopg
+
+        self.flush()
+        if self._scalar("SELECT count(*) FROM (SELECT 1 FROM {s}.{t} WHERE gen > 0 LIMIT 1) x") == 0:
+            return
+        try:
+            with self.conn.cursor() as cur:
+                # A full rewrite: aggregate into an unlogged temporary table, TRUNCATE (no per-row delete
+                # work, no index maintenance for dead rows), insert back in bucket order.
+                cur.execute("SET LOCAL work_mem = '256MB'")
+                cur.execute(
+                    self._q(
+                        "CREATE TEMP TABLE lsh_compact ON COMMIT DROP AS"
+                        " SELECT bucket, string_agg(seg, ''::bytea) AS seg FROM {s}.{t} GROUP BY bucket"
+                    )
+                )
+                cur.execute(self._q("TRUNCATE {s}.{t}"))
+                cur.execute(
+                    self._q(
+                        "INSERT INTO {s}.{t} (bucket, gen, seg)"
+                        " SELECT bucket, 0, seg FROM lsh_compact ORDER BY bucket"
+                    )
+                )
+                cur.execute(self._q("UPDATE {s}.meta SET gens = 0 WHERE name = %s"), (self.key,))
+            self.conn.commit()
+        except psycopg.Error as exc:
+            self.conn.rollback()
+            raise CorpusError(f"整理 PostgreSQL 索引失败：{exc}", code="lsh_backend_unavailable") from exc
+        self._gens = 0
+        self._dirty = False
+
+    def commit(self) -> None:
+        self.flush()
+        self.conn.commit()
+        self._dirty = False
+        if self._gens >= AUTO_COMPACT_GENERATIONS and not self.bulk:
+            self.compact()
+
+    def rollback(self) -> None:
+        self._adds, self._removes, self._remove_buckets, self._buffered = {}, set(), [], 0
+        self.conn.rollback()
+        self._dirty = False
+
+    # ------------------------------------------------------------------ reads
+    def query(self, hashes: np.ndarray) -> Counter[Any]:
+        """Documents sharing each distinct query band hash (matched on bucket and 32-bit tag)."""
+        import psycopg
+
+        hits: Counter[Any] = Counter()
+        if hashes.size == 0:
+            return hits
+        qb, qt = _split(hashes, self.bits)
+        try:
+            with self.conn.cursor(binary=True) as cur:
+                cur.execute(self._q("SELECT bucket, seg FROM {s}.{t} WHERE bucket = ANY(%s)"), (qb.tolist(),))
+                rows = cur.fetchall()
+            if not self._dirty:
+                self.conn.rollback()  # end the read transaction: no idle snapshot holding back vacuum
+        except psycopg.Error as exc:
+            if not self._dirty:
+                self.conn.rollback()
+            raise CorpusError(f"查询 PostgreSQL 索引失败：{exc}", code="lsh_backend_unavailable") from exc
+        if not rows:
+            return hits
+        segs = [bytes(r[1]) for r in rows]
+        lens = np.fromiter((len(s) // 8 for s in segs), dtype=np.int64, count=len(segs))
+        e = np.frombuffer(b"".join(segs), dtype=ENTRY)
+        eb = np.repeat(np.fromiter((int(r[0]) for r in rows), dtype=np.int64, count=len(rows)), lens)
+        ekey = (eb.astype(np.uint64) << np.uint64(32)) | e["tag"].astype(np.uint64)
+        qkey = (qb.astype(np.uint64) << np.uint64(32)) | qt.astype(np.uint64)
+        docs, counts = np.unique(e["doc"][np.isin(ekey, qkey)], return_counts=True)
+        hits.update(dict(zip(docs.tolist(), counts.tolist(), strict=True)))
+        return hits
+
+    def _scalar(self, sql: str, params: tuple[Any, ...] = ()) -> int:
+        with self.conn.cursor() as cur:
+            cur.execute(self._q(sql), params)
+            row = cur.fetchone()
+        if not self._dirty:
+            self.conn.rollback()
+        return int(row[0] or 0) if row else 0
+
+    def entries(self) -> int:
+        return self._scalar("SELECT COALESCE(SUM(length(seg)), 0) / 8 FROM {s}.{t}")
+
+    def size_bytes(self) -> int:
+        """Heap + TOAST + primary key of the table and its partitions (on disk)."""
+        name = f'"{self.schema}"."{self.table}"'  # both validated: lower-case letters, digits, underscores
+        return self._scalar(
+            "SELECT pg_total_relation_size(%s::regclass) + COALESCE((SELECT"
+            " SUM(pg_total_relation_size(relid)) FROM pg_partition_tree(%s::regclass)"
+            " WHERE relid <> %s::regclass), 0)",
+            (name, name, name),
+        )
+
+    def clear(self) -> None:
+        with self.conn.cursor() as cur:
+            cur.execute(self._q("TRUNCATE {s}.{t}"))
+        self.conn.commit()
+
+    def drop(self) -> None:
+        """Remove this index's table and meta row (tests, benchmarks)."""
+        with self.conn.cursor() as cur:
+            cur.execute(self._q("DROP TABLE IF EXISTS {s}.{t} CASCADE"))
+            cur.execute(self._q("DELETE FROM {s}.meta WHERE tbl = %s"), (self.table,))
+        self.conn.commit()
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def _redact(url: str) -> str:
+    """The URL without its password, for error messages."""
+    if "@" in url and ":" in url.split("@", 1)[0].split("//", 1)[-1]:
+        scheme, rest = url.split("//", 1)
+        user = rest.split("@", 1)[0].split(":", 1)[0]
+        return f"{scheme}//{user}:***@{rest.split('@', 1)[1]}"
+    return url
