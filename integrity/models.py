@@ -87,6 +87,8 @@ class Passage:
     source_end: int
     text: str = ""
     source_text: str = ""
+    language: str = "zh"  # "zh" | "en" | "other": the script the copied passage is mostly written in
+    also_in: list[dict[str, Any]] = field(default_factory=list)  # same stretch in other sources
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

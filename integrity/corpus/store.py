@@ -34,7 +34,7 @@ from integrity.settings import Settings, get_settings
 from integrity.text.normalise import MatchKey, match_key
 
 DB_NAME = "corpus.sqlite"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: word tokens for Latin text + token ends in keymap (issue 11)
 MAX_DOC_CHARS = 2_000_000
 WRITE_CACHE_KIB = 256 * 1024  # page cache while importing (random B-tree inserts); reset after
 QUERY_STRIDE_DIV = 3  # query windows every chunk_chars / 3 characters (/4 found nothing more on dev)
@@ -91,18 +91,24 @@ def _locked(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _pack_offsets(offsets: np.ndarray) -> bytes:
-    """Key→text offsets are increasing with mostly unit steps: delta-encode and deflate (~0.1 B/char)."""
+def _pack_offsets(offsets: np.ndarray, ends: np.ndarray | None = None) -> bytes:
+    """Key→text offsets are increasing with mostly unit steps: delta-encode and deflate (~0.1 B/char).
+    Token lengths (1 for a CJK character, the word's length for a Latin word) follow the deltas."""
     if len(offsets) == 0:
         return b""
     deltas = np.diff(offsets.astype(np.int64), prepend=np.int64(0)).astype(np.uint32)
-    return zlib.compress(deltas.tobytes(), 6)
+    lens = (ends.astype(np.int64) - offsets) if ends is not None else np.ones(len(offsets), dtype=np.int64)
+    return zlib.compress(deltas.tobytes() + lens.astype(np.uint32).tobytes(), 6)
 
 
-def _unpack_offsets(blob: bytes) -> np.ndarray:
+def _unpack_offsets(blob: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """(offsets, ends) of the key tokens."""
     if not blob:
-        return np.zeros(0, dtype=np.int32)
-    return np.cumsum(np.frombuffer(zlib.decompress(blob), dtype=np.uint32), dtype=np.int64).astype(np.int32)
+        return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32)
+    raw = np.frombuffer(zlib.decompress(blob), dtype=np.uint32)
+    n = len(raw) // 2
+    offsets = np.cumsum(raw[:n], dtype=np.int64)
+    return offsets.astype(np.int32), (offsets + raw[n:]).astype(np.int32)
 
 
 class Corpus:
@@ -205,6 +211,12 @@ class Corpus:
     def _load_params(self) -> FingerprintParams:
         fmt = self._meta("format_version")
         raw = self._meta("params")
+        if fmt is not None and fmt.isdigit() and int(fmt) < FORMAT_VERSION:
+            raise CorpusError(
+                f"比对库格式版本过旧：{fmt}（当前版本需要 {FORMAT_VERSION}：检测引擎已升级，英文按词比对、"
+                f"新增句子级指纹索引）。请删除目录 {self.directory} 后用 integrity corpus add 重新导入",
+                code="corpus_format_outdated",
+            )
         if fmt != str(FORMAT_VERSION) or raw is None:
             raise CorpusError(
                 f"比对库格式版本不受支持：{fmt}（需要 {FORMAT_VERSION}）", code="corpus_corrupt"
@@ -295,7 +307,7 @@ class Corpus:
                         len(bands),
                         zlib.compress(rec.text.encode("utf-8"), 6),
                         zlib.compress(mk.text.encode("utf-8"), 6),
-                        _pack_offsets(mk.offsets),
+                        _pack_offsets(mk.offsets, mk.ends),
                         now,
                     ),
                 )
@@ -364,9 +376,10 @@ class Corpus:
             q = f"SELECT {cols} FROM docs WHERE {col} IN ({','.join('?' * len(part))})"
             for r in self.conn.execute(q, part):
                 text = zlib.decompress(r[7]).decode("utf-8") if full else ""
-                offsets = _unpack_offsets(r[8]) if full else np.zeros(0, dtype=np.int32)
+                empty = np.zeros(0, dtype=np.int32)
+                offsets, ends = _unpack_offsets(r[8]) if full else (empty, empty)
                 rec = CorpusRecord(r[1], r[2], text, json.loads(r[3]), r[4])
-                key = MatchKey(zlib.decompress(r[5]).decode("utf-8"), offsets, int(r[6]))
+                key = MatchKey(zlib.decompress(r[5]).decode("utf-8"), offsets, int(r[6]), ends)
                 out[r[0] if col == "rowid" else r[1]] = StoredDocument(int(r[0]), rec, key)
         return [out[k] for k in keys if k in out]
 
@@ -377,7 +390,8 @@ class Corpus:
         if row is None:
             raise CorpusError(f"比对库文献已被删除：{doc.record.id}", code="doc_not_found")
         doc.record.text = zlib.decompress(row[0]).decode("utf-8")
-        doc.key = MatchKey(doc.key.text, _unpack_offsets(row[1]), doc.key.original_length)
+        offsets, ends = _unpack_offsets(row[1])
+        doc.key = MatchKey(doc.key.text, offsets, doc.key.original_length, ends)
         return doc
 
     @_locked

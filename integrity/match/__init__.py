@@ -16,7 +16,7 @@ from integrity.errors import InputError
 from integrity.match.align import Cluster, K, align
 from integrity.match.metrics import build_report, detect_references
 from integrity.models import Passage, SimilarityReport
-from integrity.text.normalise import MatchKey, cjk_count, match_key
+from integrity.text.normalise import MatchKey, match_key, passage_language
 
 if TYPE_CHECKING:
     from integrity.corpus import Corpus, StoredDocument
@@ -44,8 +44,11 @@ def compare(
 
     if not text or not text.strip():
         raise InputError("没有可检测的文字：文本为空", code="empty_text")
-    if cjk_count(text) == 0:
-        raise InputError("未检测到中文文字：本系统检测中文论文，请检查文件内容或编码", code="no_cjk_text")
+    if not any(ch.isalpha() for ch in text):
+        raise InputError(
+            "未检测到文字：文件中没有任何汉字或字母（中英文论文均可检测），请检查文件内容或编码",
+            code="no_letters",
+        )
     key = match_key(text)
     if len(key.text) < MIN_KEY_CHARS:
         raise InputError(
@@ -129,4 +132,5 @@ def _to_passage(c: Cluster, key: MatchKey, doc: StoredDocument, text: str, inclu
         source_end=s_end,
         text=text[start:end] if include_text else "",
         source_text=doc.record.text[s_start:s_end] if include_text else "",
+        language=passage_language(text[start:end]),
     )
