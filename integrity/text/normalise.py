@@ -207,7 +207,10 @@ WORD_BASE = 0xF0000  # word tokens: code points of the supplementary private-use
 _WORD_SPACE = 0x1FFFC  # 0xF0000–0xFFFFD and 0x100000–0x10FFFD
 # A Latin (or Greek/Cyrillic) word: letters and digits of scripts written with spaces; a hyphen followed by
 # whitespace and a lower-case letter is end-of-line hyphenation ("exam-\nple" → "example").
-_W = "0-9A-Za-z\u00aa\u00b5\u00ba\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u0370-\u03ff\u0400-\u04ff\u1e00-\u1eff"
+_W = (
+    "0-9A-Za-z\u00aa\u00b5\u00ba\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f"
+    "\u0370-\u03ff\u0400-\u04ff\u1e00-\u1eff"
+)
 _WORD = re.compile(f"[{_W}]+(?:-[ \n]+[a-z\u00df-\u00ff][{_W}]*)*")
 _HYPHEN_BREAK = re.compile(r"-[ \n]+")
 

@@ -21,7 +21,10 @@ def test_traditional_fullwidth_and_linebreak_variants_share_one_key() -> None:
     pdf_broken = match_key("本文提出了一种基于深度学\n习的图像识别方法 ，准确率达到\r\n95.5%（abc模型）。")
     assert base.text == traditional.text == pdf_broken.text
     words = [base.text[i] for i in range(len(base.text)) if base.is_word(i)]
-    assert "".join(c for c in base.text if c not in words) == "本文提出了一种基于深度学习的图像识别方法准确率达到模型"
+    assert (
+        "".join(c for c in base.text if c not in words)
+        == "本文提出了一种基于深度学习的图像识别方法准确率达到模型"
+    )
     assert words == [word_token("95"), word_token("5"), word_token("abc")]
 
 
@@ -37,7 +40,16 @@ def test_english_words_are_tokens_with_spans_into_the_input() -> None:
 
 def test_mixed_paper_words_and_characters_in_one_key() -> None:
     key = match_key("采用 Long Short-Term Memory 网络")
-    assert [key.is_word(i) for i in range(len(key.text))] == [False, False, True, True, True, True, False, False]
+    assert [key.is_word(i) for i in range(len(key.text))] == [
+        False,
+        False,
+        True,
+        True,
+        True,
+        True,
+        False,
+        False,
+    ]
 
 
 def test_line_break_inside_sentence_dropped_paragraph_kept() -> None:
