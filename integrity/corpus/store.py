@@ -29,6 +29,7 @@ import numpy as np
 
 from integrity.corpus.fingerprint import MinHasher, band_hashes, chunk_spans
 from integrity.corpus.lsh import RedisLsh, SqliteLsh
+from integrity.corpus.winnow import WinnowIndex
 from integrity.errors import CorpusError
 from integrity.settings import Settings, get_settings
 from integrity.text.normalise import MatchKey, match_key
@@ -128,6 +129,8 @@ class Corpus:
             self.lsh = RedisLsh(settings.redis_url, settings.redis_key_prefix, namespace)
         else:
             self.lsh = SqliteLsh(conn)
+        # sentence-level fingerprints (issue 11): always in the corpus SQLite file, whatever the LSH backend
+        self.winnow = WinnowIndex(conn)
 
     # ------------------------------------------------------------------ open / close
     @classmethod
@@ -265,12 +268,14 @@ class Corpus:
         try:
             yield
             self.lsh.flush()
+            self.winnow.flush()
             self.conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'version'")
             self.conn.execute("COMMIT")
             self.lsh.commit()
         except BaseException:
             self.conn.execute("ROLLBACK")
             self.lsh.rollback()
+            self.winnow.rollback()
             raise
         finally:
             # back to SQLite's default page cache: a long-lived reader keeps no large cache (RSS)
@@ -279,6 +284,7 @@ class Corpus:
     def _remove_row(self, rowid: int, doc_id: str, key_blob: bytes) -> None:
         key = zlib.decompress(key_blob).decode("utf-8")
         self.lsh.remove(rowid, doc_id, self.chunk_bands(key))
+        self.winnow.remove(rowid, key)
         self.conn.execute("DELETE FROM docs WHERE rowid = ?", (rowid,))
 
     @_locked
@@ -313,6 +319,7 @@ class Corpus:
                 )
                 rowid = int(cur.lastrowid or 0)
                 self.lsh.add(rowid, rec.id, bands)
+                self.winnow.add(rowid, mk.text)
                 n += 1
                 if progress:
                     progress(1)
@@ -403,6 +410,21 @@ class Corpus:
         return hits.most_common(limit)
 
     @_locked
+    def sentence_candidates(self, key: str, limit: int) -> builtins.list[tuple[Any, int]]:
+        """Documents sharing winnowed fingerprints with ``key`` (short copied sentences), most first;
+        keys as ``load`` expects them (rowids, or ids for the Redis LSH backend)."""
+        hits = self.winnow.query(key).most_common(limit)
+        if self.lsh.keys_are_rowids or not hits:
+            return hits
+        ids = dict(
+            self.conn.execute(
+                f"SELECT rowid, id FROM docs WHERE rowid IN ({','.join('?' * len(hits))})",
+                [r for r, _ in hits],
+            ).fetchall()
+        )
+        return [(ids[r], n) for r, n in hits if r in ids]
+
+    @_locked
     def describe(self) -> dict[str, Any]:
         return {
             "corpus_id": self._meta("corpus_id"),
@@ -431,6 +453,10 @@ class Corpus:
             "disk_bytes": disk,
             "index_bytes": int(index_bytes),
             "index_bytes_per_document": round(index_bytes / docs, 1) if docs else 0.0,
+            "fingerprint_entries": self.winnow.entries(),
+            "fingerprint_bytes_per_document": round((self._table_bytes("fp") or 0) / docs, 1)
+            if docs
+            else 0.0,
             "created_at": self._meta("created_at"),
         }
 

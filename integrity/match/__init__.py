@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from integrity.corpus import Corpus, StoredDocument
 
 MAX_CANDIDATES = 12
+MAX_SENTENCE_CANDIDATES = 40  # from the winnowed fingerprint index (sentences copied from many papers)
 MIN_KEY_CHARS = 20
 TIE = 1.03  # sources within 3 % of the best match for a stretch are reported too
 
@@ -58,8 +59,12 @@ def compare(
         references_span = detect_references(text)
     qh = kgram_hashes(key.text, K)
     q_sorted = np.sort(qh)
-    candidates = corpus.candidates(key.text, MAX_CANDIDATES)
-    docs = corpus.load([c for c, _ in candidates], full=False)
+    candidates = [c for c, _ in corpus.candidates(key.text, MAX_CANDIDATES)]
+    seen = set(candidates)
+    candidates += [
+        c for c, _ in corpus.sentence_candidates(key.text, MAX_SENTENCE_CANDIDATES) if c not in seen
+    ]
+    docs = corpus.load(candidates, full=False)
     found: list[tuple[StoredDocument, list[Cluster]]] = []
     for doc in docs:
         clusters = align(key.text, doc.key.text, qh, q_sorted)
