@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -70,8 +70,22 @@ def compare(
         clusters = align(key.text, doc.key.text, qh, q_sorted)
         if clusters:
             found.append((doc, clusters))
-    found = [(corpus.complete(doc), cl) for doc, cl in _resolve_overlaps(found)]
-    per_source = [(doc, [_to_passage(c, key, doc, text, include_text) for c in cl]) for doc, cl in found]
+    kept, dup = _resolve_overlaps(found)
+    completed: dict[int, StoredDocument] = {}
+
+    def full(doc: StoredDocument) -> StoredDocument:
+        if doc.rowid not in completed:
+            completed[doc.rowid] = corpus.complete(doc)
+        return completed[doc.rowid]
+
+    per_source = []
+    for doc, cl in kept:
+        passages = []
+        for c in cl:
+            p = _to_passage(c, key, full(doc), text, include_text)
+            p.also_in = [_also_in(c2, full(d2)) for d2, c2 in dup.get(id(c), [])]
+            passages.append(p)
+        per_source.append((full(doc), passages))
     return build_report(
         text,
         per_source,
@@ -83,22 +97,46 @@ def compare(
 
 def _resolve_overlaps(
     found: list[tuple[StoredDocument, list[Cluster]]],
-) -> list[tuple[StoredDocument, list[Cluster]]]:
+) -> tuple[list[tuple[StoredDocument, list[Cluster]]], dict[int, list[tuple[StoredDocument, Cluster]]]]:
     """A stretch of the paper is attributed to the source that explains it best: a passage lying mostly
     (>50 %) inside clearly stronger passages is dropped (also a second, weaker alignment of the same
-    stretch to another place of the same source). Equally strong sources (the same text in two corpus
-    documents) are all reported, as CNKI does; the character still counts once."""
+    stretch to another place of the same source). When several sources hold the same text (equally
+    strong, within ``TIE``), the passage is reported once, under the source that explains most of the
+    paper overall, and the others are listed in its ``also_in`` (returned here keyed by ``id(cluster)``);
+    the character counts once either way, as in CNKI."""
+    totals = [sum(c.matched() for c in cl) for _, cl in found]
     items = [(c.matched(), i, c) for i, (_, cl) in enumerate(found) for c in cl]
-    items.sort(key=lambda t: -t[0])
-    taken: list[tuple[int, int, int, int]] = []  # (q0, q1, source index, matched)
+    items.sort(key=lambda t: (-t[0], -totals[t[1]], found[t[1]][0].record.id))
+    taken: list[tuple[int, int, int, int, Cluster]] = []  # (q0, q1, source index, matched, cluster)
     keep: dict[int, list[Cluster]] = {}
+    dup: dict[int, list[tuple[StoredDocument, Cluster]]] = {}
     for m, i, c in items:
-        overlap = sum(max(0, min(c.q1, e) - max(c.q0, s)) for s, e, j, tm in taken if j == i or tm > TIE * m)
-        if overlap > 0.5 * (c.q1 - c.q0):
+        span = c.q1 - c.q0
+        overlap = sum(
+            max(0, min(c.q1, e) - max(c.q0, s)) for s, e, j, tm, _ in taken if j == i or tm > TIE * m
+        )
+        if overlap > 0.5 * span:
             continue
-        taken.append((c.q0, c.q1, i, m))
+        twin = next(
+            (
+                tc
+                for s, e, j, _tm, tc in taken
+                if j != i and max(0, min(c.q1, e) - max(c.q0, s)) > 0.5 * max(span, e - s)
+            ),
+            None,
+        )
+        if twin is not None:
+            dup.setdefault(id(twin), []).append((found[i][0], c))
+            continue
+        taken.append((c.q0, c.q1, i, m, c))
         keep.setdefault(i, []).append(c)
-    return [(found[i][0], sorted(cl, key=lambda c: c.q0)) for i, cl in sorted(keep.items())]
+    kept = [(found[i][0], sorted(cl, key=lambda c: c.q0)) for i, cl in sorted(keep.items())]
+    return kept, dup
+
+
+def _also_in(c: Cluster, doc: StoredDocument) -> dict[str, Any]:
+    s_start, s_end = doc.key.span_to_original(c.s0, c.s1)
+    return {"doc_id": doc.record.id, "title": doc.record.title, "source_start": s_start, "source_end": s_end}
 
 
 def _extend_punct(text: str, end: int) -> int:
