@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 
-def _score_module(bench: Path) -> Any:
-    path = bench.resolve().parent / "score.py"
+def _score_module(given: Path | None, bench: Path) -> Any:
+    path = given or bench.resolve().parent / "score.py"
     if not path.is_file():
-        path = Path(__file__).resolve().parents[2] / "shared" / "bench" / "score.py"
+        path = Path("../shared/bench/score.py")
     spec = importlib.util.spec_from_file_location("bench_score", path)
     assert spec and spec.loader
     mod = importlib.util.module_from_spec(spec)
@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         with Corpus.open(corpus_dir, settings, create=True) as c:
             c.add(iter_records([args.bench / "corpus.jsonl"], settings))
         print(f"corpus built in {time.time() - t0:.1f}s", file=sys.stderr)
-    score = _score_module(args.score.parent if args.score else args.bench / "x")
+    score = _score_module(args.score, args.bench)
     truths = [
         json.loads(line) for line in (args.bench / "truth.jsonl").open(encoding="utf-8") if line.strip()
     ]

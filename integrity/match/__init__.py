@@ -130,8 +130,37 @@ def _resolve_overlaps(
             continue
         taken.append((c.q0, c.q1, i, m, c))
         keep.setdefault(i, []).append(c)
-    kept = [(found[i][0], sorted(cl, key=lambda c: c.q0)) for i, cl in sorted(keep.items())]
+    _prefer_unused_source_regions(found, keep, dup)
+    kept = [(found[i][0], sorted(cl, key=lambda c: c.q0)) for i, cl in sorted(keep.items()) if cl]
     return kept, dup
+
+
+def _prefer_unused_source_regions(
+    found: list[tuple[StoredDocument, list[Cluster]]],
+    keep: dict[int, list[Cluster]],
+    dup: dict[int, list[tuple[StoredDocument, Cluster]]],
+) -> None:
+    """A source region is copied once: when the source chosen for a duplicated passage has that region
+    already matched by another passage of the paper, a twin source where the region is free is the
+    better attribution (swapped in place)."""
+    index = {id(d): i for i, (d, _) in enumerate(found)}
+
+    def used(i: int, c: Cluster) -> bool:
+        return any(o is not c and min(c.s1, o.s1) - max(c.s0, o.s0) > 0 for o in keep.get(i, []))
+
+    for i in list(keep):
+        for c in list(keep[i]):
+            twins = dup.get(id(c))
+            if not twins or not used(i, c):
+                continue
+            for n, (doc, alt) in enumerate(twins):
+                j = index[id(doc)]
+                if not used(j, alt):
+                    keep[i].remove(c)
+                    keep.setdefault(j, []).append(alt)
+                    dup[id(alt)] = [(found[i][0], c), *twins[:n], *twins[n + 1 :]]
+                    del dup[id(c)]
+                    break
 
 
 def _also_in(c: Cluster, doc: StoredDocument) -> dict[str, Any]:

@@ -25,7 +25,11 @@ GAP_Q = 60  # max unmatched key characters between chained anchors, in the paper
 GAP_S = 80  # slack in the source beyond the passage's own extent (reordered sentences)
 MIN_MATCHED = 22  # matched key characters for a passage to count
 MIN_DENSITY = 0.3  # matched / spanned key characters
-MIN_SHARED_KGRAMS = 8  # fewer shared k-grams cannot make MIN_MATCHED characters of strong anchors
+# Sentence level (issue 11): a shorter passage counts when it is dense — a copied sentence of >= 13
+# characters (the granularity CNKI-style checkers mark), verbatim or with a word swapped
+MIN_MATCHED_SHORT = 13
+MIN_DENSITY_SHORT = 0.75
+MIN_SHARED_KGRAMS = 6  # fewer shared k-grams cannot make MIN_MATCHED_SHORT characters of strong anchors
 MAX_SOURCE_JUMP = 3000  # clusters overlapping in the paper merge if this close in the source
 REORDER_STRETCH = 1.3  # a shuffled copy's source region is at most this much longer than in the paper
 STRONG = 8  # anchors at least this long may start or bridge a passage
@@ -252,10 +256,13 @@ def align(
     qh = kgram_hashes(q_key, K) if qh is None else qh
     sh = kgram_hashes(s_key, K)
     clusters = chain(find_anchors(qh, sh, K, q_sorted))
-    keep = []
-    for c in clusters:
-        m = c.matched()
-        span = c.q1 - c.q0
-        if m >= MIN_MATCHED and m >= MIN_DENSITY * span and c.matched_source() >= MIN_DENSITY * (c.s1 - c.s0):
-            keep.append(c)
-    return keep
+    return [c for c in clusters if _counts(c)]
+
+
+def _counts(c: Cluster) -> bool:
+    """Enough matched characters, densely enough, in the paper and in the source."""
+    m, ms = c.matched(), c.matched_source()
+    span, s_span = c.q1 - c.q0, c.s1 - c.s0
+    if m >= MIN_MATCHED and m >= MIN_DENSITY * span and ms >= MIN_DENSITY * s_span:
+        return True
+    return m >= MIN_MATCHED_SHORT and m >= MIN_DENSITY_SHORT * span and ms >= MIN_DENSITY_SHORT * s_span
