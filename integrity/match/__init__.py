@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from integrity.corpus import Corpus, StoredDocument
 
 MAX_CANDIDATES = 12
-MAX_SENTENCE_CANDIDATES = 40  # from the winnowed fingerprint index (sentences copied from many papers)
+MAX_SENTENCE_CANDIDATES = 20  # from the winnowed fingerprint index (sentences copied from many papers)
 MIN_KEY_CHARS = 20
 TIE = 1.03  # sources within 3 % of the best match for a stretch are reported too
 
