@@ -85,7 +85,10 @@ def compare(
             p = _to_passage(c, key, full(doc), text, include_text)
             p.also_in = [_also_in(c2, full(d2)) for d2, c2 in dup.get(id(c), [])]
             passages.append(p)
-        per_source.append((full(doc), passages))
+        if references_span is not None:  # the paper's own reference list is never counted as copying
+            passages = _outside(passages, references_span)
+        if passages:
+            per_source.append((full(doc), passages))
     return build_report(
         text,
         per_source,
@@ -161,6 +164,23 @@ def _prefer_unused_source_regions(
                     dup[id(alt)] = [(found[i][0], c), *twins[:n], *twins[n + 1 :]]
                     del dup[id(c)]
                     break
+
+
+def _outside(passages: list[Passage], span: tuple[int, int]) -> list[Passage]:
+    """Passages clipped to lie outside ``span`` (a passage inside it is dropped)."""
+    rs, re_ = span
+    out = []
+    for p in passages:
+        if p.start >= rs and p.end <= re_:
+            continue
+        if p.start < rs < p.end:
+            p.end = rs
+            p.text = p.text[: rs - p.start] if p.text else p.text
+        elif p.start < re_ < p.end and p.start >= rs:
+            p.text = p.text[re_ - p.start :] if p.text else p.text
+            p.start = re_
+        out.append(p)
+    return out
 
 
 def _also_in(c: Cluster, doc: StoredDocument) -> dict[str, Any]:
