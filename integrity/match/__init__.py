@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from integrity.errors import InputError
-from integrity.match.align import Cluster, K, align
+from integrity.match.align import K_WORDS, Cluster, K, align, mostly_words
 from integrity.match.metrics import build_report, detect_references
 from integrity.models import Passage, SimilarityReport
 from integrity.text.normalise import MatchKey, match_key, passage_language
@@ -57,7 +57,8 @@ def compare(
         )
     if references_span is None:
         references_span = detect_references(text)
-    qh = kgram_hashes(key.text, K)
+    words = mostly_words(key.text)
+    qh = kgram_hashes(key.text, K_WORDS if words else K)
     q_sorted = np.sort(qh)
     candidates = [c for c, _ in corpus.candidates(key.text, MAX_CANDIDATES)]
     seen = set(candidates)
@@ -67,7 +68,7 @@ def compare(
     docs = corpus.load(candidates, full=False)
     found: list[tuple[StoredDocument, list[Cluster]]] = []
     for doc in docs:
-        clusters = align(key.text, doc.key.text, qh, q_sorted)
+        clusters = align(key.text, doc.key.text, qh, q_sorted, words=words)
         if clusters:
             found.append((doc, clusters))
     kept, dup = _resolve_overlaps(found)
