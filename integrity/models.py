@@ -87,6 +87,8 @@ class Passage:
     source_end: int
     text: str = ""
     source_text: str = ""
+    language: str = "zh"  # "zh" | "en" | "other": the script the copied passage is mostly written in
+    also_in: list[dict[str, Any]] = field(default_factory=list)  # same stretch in other sources
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -122,6 +124,13 @@ class SimilarityReport:
     max_single_source_ratio: float
     sources: list[SourceMatch]
     sections: list[dict[str, Any]] = field(default_factory=list)  # per-section ratios, if known
+    # CNKI counting (issue 11; definitions in README "Detection v2"): characters are non-whitespace
+    quoted_chars: int = 0  # copied characters inside quotation marks followed by a citation marker (引用)
+    references_chars: int = 0  # characters of the 参考文献 list (never counted as copying)
+    paragraphs_total: int = 0  # 总段落数: paragraphs (non-empty lines) of the body, references excluded
+    paragraphs_suspect: int = 0  # 疑似段落数: paragraphs holding copied characters
+    front_overlap_chars: int = 0  # 前部重合字数: copied characters in the first 20 % of the body
+    rear_overlap_chars: int = 0  # 后部重合字数: copied characters in the last 20 % of the body
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

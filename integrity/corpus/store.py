@@ -29,12 +29,13 @@ import numpy as np
 
 from integrity.corpus.fingerprint import MinHasher, band_hashes, chunk_spans
 from integrity.corpus.index import BandIndex, open_index
+from integrity.corpus.winnow import WinnowIndex
 from integrity.errors import CorpusError
 from integrity.settings import Settings, get_settings
 from integrity.text.normalise import MatchKey, match_key
 
 DB_NAME = "corpus.sqlite"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: word tokens for Latin text + token ends in keymap (issue 11)
 MAX_DOC_CHARS = 2_000_000
 WRITE_CACHE_KIB = 256 * 1024  # page cache while importing (random B-tree inserts); reset after
 QUERY_STRIDE_DIV = 3  # query windows every chunk_chars / 3 characters (/4 found nothing more on dev)
@@ -91,18 +92,24 @@ def _locked(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _pack_offsets(offsets: np.ndarray) -> bytes:
-    """Key→text offsets are increasing with mostly unit steps: delta-encode and deflate (~0.1 B/char)."""
+def _pack_offsets(offsets: np.ndarray, ends: np.ndarray | None = None) -> bytes:
+    """Key→text offsets are increasing with mostly unit steps: delta-encode and deflate (~0.1 B/char).
+    Token lengths (1 for a CJK character, the word's length for a Latin word) follow the deltas."""
     if len(offsets) == 0:
         return b""
     deltas = np.diff(offsets.astype(np.int64), prepend=np.int64(0)).astype(np.uint32)
-    return zlib.compress(deltas.tobytes(), 6)
+    lens = (ends.astype(np.int64) - offsets) if ends is not None else np.ones(len(offsets), dtype=np.int64)
+    return zlib.compress(deltas.tobytes() + lens.astype(np.uint32).tobytes(), 6)
 
 
-def _unpack_offsets(blob: bytes) -> np.ndarray:
+def _unpack_offsets(blob: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """(offsets, ends) of the key tokens."""
     if not blob:
-        return np.zeros(0, dtype=np.int32)
-    return np.cumsum(np.frombuffer(zlib.decompress(blob), dtype=np.uint32), dtype=np.int64).astype(np.int32)
+        return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32)
+    raw = np.frombuffer(zlib.decompress(blob), dtype=np.uint32)
+    n = len(raw) // 2
+    offsets = np.cumsum(raw[:n], dtype=np.int64)
+    return offsets.astype(np.int32), (offsets + raw[n:]).astype(np.int32)
 
 
 class Corpus:
@@ -119,6 +126,9 @@ class Corpus:
         # The backend is fixed when the corpus is created (``meta``), like the fingerprint parameters.
         self.backend = self._meta("lsh_backend") or settings.lsh_backend
         self.lsh: BandIndex = open_index(self.backend, settings, conn, namespace)
+        # sentence-level fingerprints (issue 11): in the corpus SQLite file beside the documents, whatever
+        # the LSH backend (they are read with the documents' rowids in the same transaction)
+        self.winnow = WinnowIndex(conn)
 
     def open_index(self, kind: str) -> BandIndex:
         """Another index of this corpus (e.g. sentence fingerprints) on the same engine as the LSH bands."""
@@ -206,6 +216,12 @@ class Corpus:
     def _load_params(self) -> FingerprintParams:
         fmt = self._meta("format_version")
         raw = self._meta("params")
+        if fmt is not None and fmt.isdigit() and int(fmt) < FORMAT_VERSION:
+            raise CorpusError(
+                f"比对库格式版本过旧：{fmt}（当前版本需要 {FORMAT_VERSION}：检测引擎已升级，英文按词比对、"
+                f"新增句子级指纹索引）。请删除目录 {self.directory} 后用 integrity corpus add 重新导入",
+                code="corpus_format_outdated",
+            )
         if fmt != str(FORMAT_VERSION) or raw is None:
             raise CorpusError(
                 f"比对库格式版本不受支持：{fmt}（需要 {FORMAT_VERSION}）", code="corpus_corrupt"
@@ -255,12 +271,14 @@ class Corpus:
         try:
             yield
             self.lsh.flush()
+            self.winnow.flush()
             self.conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'version'")
             self.conn.execute("COMMIT")
             self.lsh.commit()
         except BaseException:
             self.conn.execute("ROLLBACK")
             self.lsh.rollback()
+            self.winnow.rollback()
             raise
         finally:
             # back to SQLite's default page cache: a long-lived reader keeps no large cache (RSS)
@@ -269,6 +287,7 @@ class Corpus:
     def _remove_row(self, rowid: int, doc_id: str, key_blob: bytes) -> None:
         key = zlib.decompress(key_blob).decode("utf-8")
         self.lsh.remove(rowid, doc_id, self.chunk_bands(key))
+        self.winnow.remove(rowid, key)
         self.conn.execute("DELETE FROM docs WHERE rowid = ?", (rowid,))
 
     @_locked
@@ -297,12 +316,13 @@ class Corpus:
                         len(bands),
                         zlib.compress(rec.text.encode("utf-8"), 6),
                         zlib.compress(mk.text.encode("utf-8"), 6),
-                        _pack_offsets(mk.offsets),
+                        _pack_offsets(mk.offsets, mk.ends),
                         now,
                     ),
                 )
                 rowid = int(cur.lastrowid or 0)
                 self.lsh.add(rowid, rec.id, bands)
+                self.winnow.add(rowid, mk.text)
                 n += 1
                 if progress:
                     progress(1)
@@ -366,9 +386,10 @@ class Corpus:
             q = f"SELECT {cols} FROM docs WHERE {col} IN ({','.join('?' * len(part))})"
             for r in self.conn.execute(q, part):
                 text = zlib.decompress(r[7]).decode("utf-8") if full else ""
-                offsets = _unpack_offsets(r[8]) if full else np.zeros(0, dtype=np.int32)
+                empty = np.zeros(0, dtype=np.int32)
+                offsets, ends = _unpack_offsets(r[8]) if full else (empty, empty)
                 rec = CorpusRecord(r[1], r[2], text, json.loads(r[3]), r[4])
-                key = MatchKey(zlib.decompress(r[5]).decode("utf-8"), offsets, int(r[6]))
+                key = MatchKey(zlib.decompress(r[5]).decode("utf-8"), offsets, int(r[6]), ends)
                 out[r[0] if col == "rowid" else r[1]] = StoredDocument(int(r[0]), rec, key)
         return [out[k] for k in keys if k in out]
 
@@ -379,7 +400,8 @@ class Corpus:
         if row is None:
             raise CorpusError(f"比对库文献已被删除：{doc.record.id}", code="doc_not_found")
         doc.record.text = zlib.decompress(row[0]).decode("utf-8")
-        doc.key = MatchKey(doc.key.text, _unpack_offsets(row[1]), doc.key.original_length)
+        offsets, ends = _unpack_offsets(row[1])
+        doc.key = MatchKey(doc.key.text, offsets, doc.key.original_length, ends)
         return doc
 
     @_locked
@@ -389,6 +411,21 @@ class Corpus:
             return []
         hits = self.lsh.query(self.query_bands(key))
         return hits.most_common(limit)
+
+    @_locked
+    def sentence_candidates(self, key: str, limit: int) -> builtins.list[tuple[Any, int]]:
+        """Documents sharing winnowed fingerprints with ``key`` (short copied sentences), most first;
+        keys as ``load`` expects them (rowids, or ids for the Redis LSH backend)."""
+        hits = self.winnow.query(key).most_common(limit)
+        if self.lsh.keys_are_rowids or not hits:
+            return hits
+        ids = dict(
+            self.conn.execute(
+                f"SELECT rowid, id FROM docs WHERE rowid IN ({','.join('?' * len(hits))})",
+                [r for r, _ in hits],
+            ).fetchall()
+        )
+        return [(ids[r], n) for r, n in hits if r in ids]
 
     @_locked
     def describe(self) -> dict[str, Any]:
@@ -417,5 +454,7 @@ class Corpus:
             "index_bytes": int(index_bytes),
             "index_in_memory": self.lsh.in_memory,
             "index_bytes_per_document": round(index_bytes / docs, 1) if docs else 0.0,
+            "fingerprint_entries": self.winnow.entries(),
+            "fingerprint_bytes_per_document": round(self.winnow.size_bytes() / docs, 1) if docs else 0.0,
             "created_at": self._meta("created_at"),
         }

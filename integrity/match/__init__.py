@@ -8,20 +8,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from integrity.errors import InputError
-from integrity.match.align import Cluster, K, align
+from integrity.match.align import K_WORDS, Cluster, K, align, mostly_words
 from integrity.match.metrics import build_report, detect_references
 from integrity.models import Passage, SimilarityReport
-from integrity.text.normalise import MatchKey, cjk_count, match_key
+from integrity.text.normalise import MatchKey, match_key, passage_language
 
 if TYPE_CHECKING:
     from integrity.corpus import Corpus, StoredDocument
 
 MAX_CANDIDATES = 12
+MAX_SENTENCE_CANDIDATES = 20  # from the winnowed fingerprint index (sentences copied from many papers)
 MIN_KEY_CHARS = 20
 TIE = 1.03  # sources within 3 % of the best match for a stretch are reported too
 
@@ -44,8 +45,11 @@ def compare(
 
     if not text or not text.strip():
         raise InputError("没有可检测的文字：文本为空", code="empty_text")
-    if cjk_count(text) == 0:
-        raise InputError("未检测到中文文字：本系统检测中文论文，请检查文件内容或编码", code="no_cjk_text")
+    if not any(ch.isalpha() for ch in text):
+        raise InputError(
+            "未检测到文字：文件中没有任何汉字或字母（中英文论文均可检测），请检查文件内容或编码",
+            code="no_letters",
+        )
     key = match_key(text)
     if len(key.text) < MIN_KEY_CHARS:
         raise InputError(
@@ -53,17 +57,39 @@ def compare(
         )
     if references_span is None:
         references_span = detect_references(text)
-    qh = kgram_hashes(key.text, K)
+    words = mostly_words(key.text)
+    qh = kgram_hashes(key.text, K_WORDS if words else K)
     q_sorted = np.sort(qh)
-    candidates = corpus.candidates(key.text, MAX_CANDIDATES)
-    docs = corpus.load([c for c, _ in candidates], full=False)
+    candidates = [c for c, _ in corpus.candidates(key.text, MAX_CANDIDATES)]
+    seen = set(candidates)
+    candidates += [
+        c for c, _ in corpus.sentence_candidates(key.text, MAX_SENTENCE_CANDIDATES) if c not in seen
+    ]
+    docs = corpus.load(candidates, full=False)
     found: list[tuple[StoredDocument, list[Cluster]]] = []
     for doc in docs:
-        clusters = align(key.text, doc.key.text, qh, q_sorted)
+        clusters = align(key.text, doc.key.text, qh, q_sorted, words=words)
         if clusters:
             found.append((doc, clusters))
-    found = [(corpus.complete(doc), cl) for doc, cl in _resolve_overlaps(found)]
-    per_source = [(doc, [_to_passage(c, key, doc, text, include_text) for c in cl]) for doc, cl in found]
+    kept, dup = _resolve_overlaps(found)
+    completed: dict[int, StoredDocument] = {}
+
+    def full(doc: StoredDocument) -> StoredDocument:
+        if doc.rowid not in completed:
+            completed[doc.rowid] = corpus.complete(doc)
+        return completed[doc.rowid]
+
+    per_source = []
+    for doc, cl in kept:
+        passages = []
+        for c in cl:
+            p = _to_passage(c, key, full(doc), text, include_text)
+            p.also_in = [_also_in(c2, full(d2)) for d2, c2 in dup.get(id(c), [])]
+            passages.append(p)
+        if references_span is not None:  # the paper's own reference list is never counted as copying
+            passages = _outside(passages, references_span)
+        if passages:
+            per_source.append((full(doc), passages))
     return build_report(
         text,
         per_source,
@@ -75,22 +101,92 @@ def compare(
 
 def _resolve_overlaps(
     found: list[tuple[StoredDocument, list[Cluster]]],
-) -> list[tuple[StoredDocument, list[Cluster]]]:
+) -> tuple[list[tuple[StoredDocument, list[Cluster]]], dict[int, list[tuple[StoredDocument, Cluster]]]]:
     """A stretch of the paper is attributed to the source that explains it best: a passage lying mostly
     (>50 %) inside clearly stronger passages is dropped (also a second, weaker alignment of the same
-    stretch to another place of the same source). Equally strong sources (the same text in two corpus
-    documents) are all reported, as CNKI does; the character still counts once."""
+    stretch to another place of the same source). When several sources hold the same text (equally
+    strong, within ``TIE``), the passage is reported once, under the source that explains most of the
+    paper overall, and the others are listed in its ``also_in`` (returned here keyed by ``id(cluster)``);
+    the character counts once either way, as in CNKI."""
+    totals = [sum(c.matched() for c in cl) for _, cl in found]
     items = [(c.matched(), i, c) for i, (_, cl) in enumerate(found) for c in cl]
-    items.sort(key=lambda t: -t[0])
-    taken: list[tuple[int, int, int, int]] = []  # (q0, q1, source index, matched)
+    items.sort(key=lambda t: (-t[0], -totals[t[1]], found[t[1]][0].record.id))
+    taken: list[tuple[int, int, int, int, Cluster]] = []  # (q0, q1, source index, matched, cluster)
     keep: dict[int, list[Cluster]] = {}
+    dup: dict[int, list[tuple[StoredDocument, Cluster]]] = {}
     for m, i, c in items:
-        overlap = sum(max(0, min(c.q1, e) - max(c.q0, s)) for s, e, j, tm in taken if j == i or tm > TIE * m)
-        if overlap > 0.5 * (c.q1 - c.q0):
+        span = c.q1 - c.q0
+        overlap = sum(
+            max(0, min(c.q1, e) - max(c.q0, s)) for s, e, j, tm, _ in taken if j == i or tm > TIE * m
+        )
+        if overlap > 0.5 * span:
             continue
-        taken.append((c.q0, c.q1, i, m))
+        twin = next(
+            (
+                tc
+                for s, e, j, _tm, tc in taken
+                if j != i and max(0, min(c.q1, e) - max(c.q0, s)) > 0.5 * max(span, e - s)
+            ),
+            None,
+        )
+        if twin is not None:
+            dup.setdefault(id(twin), []).append((found[i][0], c))
+            continue
+        taken.append((c.q0, c.q1, i, m, c))
         keep.setdefault(i, []).append(c)
-    return [(found[i][0], sorted(cl, key=lambda c: c.q0)) for i, cl in sorted(keep.items())]
+    _prefer_unused_source_regions(found, keep, dup)
+    kept = [(found[i][0], sorted(cl, key=lambda c: c.q0)) for i, cl in sorted(keep.items()) if cl]
+    return kept, dup
+
+
+def _prefer_unused_source_regions(
+    found: list[tuple[StoredDocument, list[Cluster]]],
+    keep: dict[int, list[Cluster]],
+    dup: dict[int, list[tuple[StoredDocument, Cluster]]],
+) -> None:
+    """A source region is copied once: when the source chosen for a duplicated passage has that region
+    already matched by another passage of the paper, a twin source where the region is free is the
+    better attribution (swapped in place)."""
+    index = {id(d): i for i, (d, _) in enumerate(found)}
+
+    def used(i: int, c: Cluster) -> bool:
+        return any(o is not c and min(c.s1, o.s1) - max(c.s0, o.s0) > 0 for o in keep.get(i, []))
+
+    for i in list(keep):
+        for c in list(keep[i]):
+            twins = dup.get(id(c))
+            if not twins or not used(i, c):
+                continue
+            for n, (doc, alt) in enumerate(twins):
+                j = index[id(doc)]
+                if not used(j, alt):
+                    keep[i].remove(c)
+                    keep.setdefault(j, []).append(alt)
+                    dup[id(alt)] = [(found[i][0], c), *twins[:n], *twins[n + 1 :]]
+                    del dup[id(c)]
+                    break
+
+
+def _outside(passages: list[Passage], span: tuple[int, int]) -> list[Passage]:
+    """Passages clipped to lie outside ``span`` (a passage inside it is dropped)."""
+    rs, re_ = span
+    out = []
+    for p in passages:
+        if p.start >= rs and p.end <= re_:
+            continue
+        if p.start < rs < p.end:
+            p.end = rs
+            p.text = p.text[: rs - p.start] if p.text else p.text
+        elif p.start < re_ < p.end and p.start >= rs:
+            p.text = p.text[re_ - p.start :] if p.text else p.text
+            p.start = re_
+        out.append(p)
+    return out
+
+
+def _also_in(c: Cluster, doc: StoredDocument) -> dict[str, Any]:
+    s_start, s_end = doc.key.span_to_original(c.s0, c.s1)
+    return {"doc_id": doc.record.id, "title": doc.record.title, "source_start": s_start, "source_end": s_end}
 
 
 def _extend_punct(text: str, end: int) -> int:
@@ -129,4 +225,5 @@ def _to_passage(c: Cluster, key: MatchKey, doc: StoredDocument, text: str, inclu
         source_end=s_end,
         text=text[start:end] if include_text else "",
         source_text=doc.record.text[s_start:s_end] if include_text else "",
+        language=passage_language(text[start:end]),
     )

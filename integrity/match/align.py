@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from integrity.corpus.fingerprint import kgram_hashes
+from integrity.text.normalise import WORD_BASE
 
 K = 5  # k-gram length for anchors (characters of the match key)
 MAX_OCCURRENCES = 30  # k-grams repeated more often in one source are boilerplate, not evidence
@@ -25,12 +26,20 @@ GAP_Q = 60  # max unmatched key characters between chained anchors, in the paper
 GAP_S = 80  # slack in the source beyond the passage's own extent (reordered sentences)
 MIN_MATCHED = 22  # matched key characters for a passage to count
 MIN_DENSITY = 0.3  # matched / spanned key characters
-MIN_SHARED_KGRAMS = 8  # fewer shared k-grams cannot make MIN_MATCHED characters of strong anchors
+# Sentence level (issue 11): a shorter passage counts when it is dense — a copied sentence of >= 13
+# characters (the granularity CNKI-style checkers mark), verbatim or with a word swapped
+MIN_MATCHED_SHORT = 13
+MIN_DENSITY_SHORT = 0.75
+MIN_SHARED_KGRAMS = 6  # fewer shared k-grams cannot make MIN_MATCHED_SHORT characters of strong anchors
 MAX_SOURCE_JUMP = 3000  # clusters overlapping in the paper merge if this close in the source
 REORDER_STRETCH = 1.3  # a shuffled copy's source region is at most this much longer than in the paper
 STRONG = 8  # anchors at least this long may start or bridge a passage
 SHADOW = 0.8  # an anchor this much covered by longer anchors adds nothing
 WEAK_SLACK = 12  # short anchors may extend a passage by this much at its edges
+# Word tokens (English papers, issue 11): a word carries more than a Chinese character, and reworded
+# English (word swaps, insertions) leaves shorter exact runs, so anchors are 3 words and 4 words may seed
+K_WORDS = 3
+STRONG_WORDS = 4
 
 
 @dataclass
@@ -121,7 +130,7 @@ def find_anchors(
     return out
 
 
-def chain(anchors: list[Anchor]) -> list[Cluster]:
+def chain(anchors: list[Anchor], strong_len: int = STRONG) -> list[Cluster]:
     """Group anchors into passages: close in the paper and inside one region of the source.
 
     Passages are seeded by strong anchors only (long exact matches); short anchors — often common
@@ -129,8 +138,8 @@ def chain(anchors: list[Anchor]) -> list[Cluster]:
     its source region, so they cannot stretch it to unrelated places.
     """
     anchors = _drop_shadowed(anchors)
-    strong = [a for a in anchors if a.length >= STRONG]
-    weak = [a for a in anchors if a.length < STRONG]
+    strong = [a for a in anchors if a.length >= strong_len]
+    weak = [a for a in anchors if a.length < strong_len]
     clusters: list[Cluster] = []
     for a in sorted(strong, key=lambda a: (a.q0, a.s0)):
         best: Cluster | None = None
@@ -246,16 +255,34 @@ def _merge_overlapping(clusters: list[Cluster]) -> list[Cluster]:
 
 
 def align(
-    q_key: str, s_key: str, qh: np.ndarray | None = None, q_sorted: np.ndarray | None = None
+    q_key: str,
+    s_key: str,
+    qh: np.ndarray | None = None,
+    q_sorted: np.ndarray | None = None,
+    *,
+    words: bool = False,
 ) -> list[Cluster]:
-    """Passages (as key-coordinate clusters) that the paper shares with one source."""
-    qh = kgram_hashes(q_key, K) if qh is None else qh
-    sh = kgram_hashes(s_key, K)
-    clusters = chain(find_anchors(qh, sh, K, q_sorted))
-    keep = []
-    for c in clusters:
-        m = c.matched()
-        span = c.q1 - c.q0
-        if m >= MIN_MATCHED and m >= MIN_DENSITY * span and c.matched_source() >= MIN_DENSITY * (c.s1 - c.s0):
-            keep.append(c)
-    return keep
+    """Passages (as key-coordinate clusters) that the paper shares with one source; ``words``: the
+    paper is mostly Latin words (``k_for``), so the word-token anchor parameters apply."""
+    k = K_WORDS if words else K
+    qh = kgram_hashes(q_key, k) if qh is None else qh
+    sh = kgram_hashes(s_key, k)
+    clusters = chain(find_anchors(qh, sh, k, q_sorted), STRONG_WORDS if words else STRONG)
+    return [c for c in clusters if _counts(c)]
+
+
+def mostly_words(key: str) -> bool:
+    """More than half of the tokens are Latin words (an English paper)."""
+    if not key:
+        return False
+    cp = np.frombuffer(key.encode("utf-32-le"), dtype=np.uint32)
+    return bool((cp >= WORD_BASE).mean() > 0.5)
+
+
+def _counts(c: Cluster) -> bool:
+    """Enough matched characters, densely enough, in the paper and in the source."""
+    m, ms = c.matched(), c.matched_source()
+    span, s_span = c.q1 - c.q0, c.s1 - c.s0
+    if m >= MIN_MATCHED and m >= MIN_DENSITY * span and ms >= MIN_DENSITY * s_span:
+        return True
+    return m >= MIN_MATCHED_SHORT and m >= MIN_DENSITY_SHORT * span and ms >= MIN_DENSITY_SHORT * s_span

@@ -2,8 +2,10 @@
 
 Conventions (as reviewers know them from CNKI AMLC): characters are counted in the uploaded text without
 whitespace (line breaks of a PDF extraction are not characters of the paper); a character counts once
-even when several sources match it; the 参考文献 section is left out of ``copy_ratio_excluding_references``
-(numerator and denominator); the applicant's own papers are left out of ``copy_ratio_excluding_self``.
+even when several sources match it; the paper's own 参考文献 list is never counted as copying (a listed
+title is a citation, not a copy); ``copy_ratio_excluding_references`` (去除引用文献复制比) also leaves out
+quoted text with a citation marker (引用) and keeps the total as denominator, so it never exceeds
+``total_copy_ratio``; the applicant's own papers are left out of ``copy_ratio_excluding_self``.
 """
 
 from __future__ import annotations
@@ -37,6 +39,30 @@ _NAMED_HEADINGS = {
 
 
 _WHITESPACE = np.array([ord(c) for c in map(chr, range(0x3001)) if c.isspace()], dtype=np.uint32)
+
+
+# Quoted text followed by a citation marker: “…”[3], "…"[1-4], 「…」（张三，2019）, “…”^[2]
+_QUOTE = re.compile(
+    r"(?:“[^”\n]{2,}?”|\"[^\"\n]{2,}?\"|「[^」\n]{2,}?」|『[^』\n]{2,}?』)"
+    r"[ \t]*(?:\^?\[\s*\d+(?:\s*[-–—,，、]\s*\d+)*\s*\]|[（(][^（）()\n]{1,40}?\d{4}[a-z]?[）)])"
+)
+FRONT_REAR_SHARE = 0.2  # CNKI: 前部/后部重合字数 count the copied characters of the first/last 20 %
+
+
+def quoted_spans(text: str) -> list[tuple[int, int]]:
+    """Quotations with a citation marker (引用): the quoted text and its marker."""
+    return [m.span() for m in _QUOTE.finditer(text)]
+
+
+def paragraph_spans(text: str, end: int) -> list[tuple[int, int]]:
+    """Non-empty lines of ``text[:end]`` (a paragraph of a TXT/DOCX file; a PDF line for PDFs)."""
+    out = []
+    pos = 0
+    for line in text[:end].split("\n"):
+        if line.strip():
+            out.append((pos, pos + len(line)))
+        pos += len(line) + 1
+    return out
 
 
 def detect_references(text: str) -> tuple[int, int] | None:
@@ -117,22 +143,42 @@ def build_report(
     all_spans = [(p.start, p.end) for s in sources for p in s.passages]
     other_spans = [(p.start, p.end) for s in sources if not s.is_self for p in s.passages]
     copied = cc.union(all_spans)
-    if references_span:
-        rs, re_ = references_span
-        body = cc.count(0, rs) + cc.count(re_, len(text))
-        body_copied = cc.union(all_spans, (0, rs)) + cc.union(all_spans, (re_, len(text)))
-    else:
-        body, body_copied = total, copied
+    rs, re_ = references_span or (len(text), len(text))
+    refs_chars = cc.count(rs, re_)
+    quoted = cc.union(_intersect(all_spans, quoted_spans(text)))
+    body_end = rs if references_span else len(text)
+    paragraphs = paragraph_spans(text, body_end)
+    suspect = sum(1 for a, b in paragraphs if cc.union(all_spans, (a, b)) > 0)
+    body_chars = cc.count(0, body_end)
+    cut_front = _char_position(cc, int(body_chars * FRONT_REAR_SHARE))
+    cut_rear = _char_position(cc, body_chars - int(body_chars * FRONT_REAR_SHARE))
     return SimilarityReport(
         total_copy_ratio=_ratio(copied, total),
         copied_chars=copied,
         total_chars=total,
-        copy_ratio_excluding_references=_ratio(body_copied, body),
+        copy_ratio_excluding_references=_ratio(max(0, copied - quoted), total),
         copy_ratio_excluding_self=_ratio(cc.union(other_spans), total),
         max_single_source_ratio=max((s.ratio for s in sources), default=0.0),
         sources=sources,
         sections=sections(text, cc, all_spans, references_span),
+        quoted_chars=quoted,
+        references_chars=refs_chars,
+        paragraphs_total=len(paragraphs),
+        paragraphs_suspect=suspect,
+        front_overlap_chars=cc.union(all_spans, (0, cut_front)),
+        rear_overlap_chars=cc.union(all_spans, (cut_rear, body_end)),
     )
+
+
+def _intersect(a: list[tuple[int, int]], b: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    return [(max(s, t), min(e, u)) for s, e in a for t, u in b if min(e, u) > max(s, t)]
+
+
+def _char_position(cc: CharCounter, n: int) -> int:
+    """Text index before which ``n`` counted (non-whitespace) characters lie."""
+    import bisect
+
+    return bisect.bisect_left(cc.prefix, n)
 
 
 def sections(

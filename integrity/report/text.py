@@ -31,6 +31,12 @@ def render_text(result: dict[str, Any]) -> str:
         f"去除本人文献复制比：{sim['copy_ratio_excluding_self']:.1%}",
         f"单篇最大文字复制比：{sim['max_single_source_ratio']:.1%}",
     ]
+    if "paragraphs_total" in sim:
+        lines.append(
+            f"总段落数：{sim['paragraphs_total']}　疑似段落数：{sim['paragraphs_suspect']}　"
+            f"前部重合字数：{sim['front_overlap_chars']}　后部重合字数：{sim['rear_overlap_chars']}　"
+            f"引用字数：{sim['quoted_chars']}　参考文献字数：{sim['references_chars']}（不计入复制）"
+        )
     sources = sim["sources"]
     if sources:
         lines.append(f"相似来源（{len(sources)} 篇）：")

@@ -7,14 +7,19 @@ Steps, each character-preserving or tracked: NFKC (full/half width, compatibilit
 traditional→simplified ("t2s"), punctuation variants folded to one form, whitespace collapsed, and
 PDF-style line breaks inside a sentence (between two CJK characters) dropped.
 
-``match_key`` goes one step further for fingerprinting: only letters, digits and CJK characters,
-lower-cased, so punctuation swaps and line breaks cannot break a match.
+``match_key`` goes one step further for fingerprinting: a sequence of *tokens*, one per CJK character
+and one per Latin word (a run of letters/digits, lower-cased, joined across end-of-line hyphenation), so
+punctuation swaps and line breaks cannot break a match and English or mixed papers are matched on words
+while Chinese is matched on characters, in one key. A word token is one code point of the private-use
+planes 15/16 (a hash of the word), so every k-gram, MinHash and alignment routine works on the key
+unchanged; ``MatchKey.offsets``/``ends`` map each token back to its span in the decoded input.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+import zlib
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -85,17 +90,23 @@ class NormalisedText:
 
 @dataclass(frozen=True)
 class MatchKey:
-    """The fingerprinting alphabet: ``text`` (letters, digits, CJK) and its original offsets."""
+    """The fingerprinting alphabet: ``text`` (one code point per token) and each token's original span."""
 
     text: str
-    offsets: np.ndarray  # int32, original index of each key character
+    offsets: np.ndarray  # int32, original index of the first character of each token
     original_length: int
+    ends: np.ndarray | None = None  # int32, original exclusive end of each token (None: offsets + 1)
 
     def span_to_original(self, start: int, end: int) -> tuple[int, int]:
         if end <= start:
             o = int(self.offsets[start]) if start < len(self.offsets) else self.original_length
             return o, o
-        return int(self.offsets[start]), int(self.offsets[end - 1]) + 1
+        last = int(self.ends[end - 1]) if self.ends is not None else int(self.offsets[end - 1]) + 1
+        return int(self.offsets[start]), last
+
+    def is_word(self, i: int) -> bool:
+        """Token ``i`` is a Latin word (not a CJK character)."""
+        return ord(self.text[i]) >= WORD_BASE
 
 
 @lru_cache(maxsize=1)
@@ -192,18 +203,59 @@ def normalise(text: str) -> NormalisedText:
     return NormalisedText("".join(pieces), tuple(orig.tolist()), len(text))
 
 
+WORD_BASE = 0xF0000  # word tokens: code points of the supplementary private-use planes 15 and 16
+_WORD_SPACE = 0x1FFFC  # 0xF0000–0xFFFFD and 0x100000–0x10FFFD
+# A Latin (or Greek/Cyrillic) word: letters and digits of scripts written with spaces; a hyphen followed by
+# whitespace and a lower-case letter is end-of-line hyphenation ("exam-\nple" → "example").
+_W = (
+    "0-9A-Za-z\u00aa\u00b5\u00ba\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f"
+    "\u0370-\u03ff\u0400-\u04ff\u1e00-\u1eff"
+)
+_WORD = re.compile(f"[{_W}]+(?:-[ \n]+[a-z\u00df-\u00ff][{_W}]*)*")
+_HYPHEN_BREAK = re.compile(r"-[ \n]+")
+
+
+@lru_cache(maxsize=200_000)
+def word_token(word: str) -> str:
+    """The one-code-point token of a word (lower-cased, hyphenation joined); deterministic across runs."""
+    w = _HYPHEN_BREAK.sub("", word).lower()
+    v = zlib.crc32(w.encode("utf-8")) % _WORD_SPACE
+    return chr(WORD_BASE + v if v < 0xFFFE else 0x100000 + v - 0xFFFE)
+
+
 def match_key(text: str | NormalisedText) -> MatchKey:
-    """Letters, digits and CJK characters of the normalised text, lower-cased, with original offsets."""
+    """Tokens of the normalised text (see the module docstring) with their original spans."""
     nt = text if isinstance(text, NormalisedText) else normalise(text)
-    cp = np.frombuffer(nt.text.encode("utf-32-le"), dtype=np.uint32)
-    keep = np.array([ord(c) for c in set(nt.text) if c.isalnum()], dtype=np.uint32)
-    mask = np.isin(cp, keep)
+    cp = np.frombuffer(nt.text.encode("utf-32-le"), dtype=np.uint32).copy()
+    keep_chars = [ord(c) for c in set(nt.text) if c.isalnum()]
+    mask = np.isin(cp, np.array(keep_chars, dtype=np.uint32))
+    upper = (cp >= 65) & (cp <= 90)
+    cp = np.where(upper, cp + np.uint32(32), cp)
+    offs = np.asarray(nt.offsets, dtype=np.int64) if len(cp) else np.zeros(0, dtype=np.int64)
+    ends = offs + 1
+    for m in _WORD.finditer(nt.text):
+        s, e = m.span()
+        cp[s] = ord(word_token(m.group()))
+        mask[s + 1 : e] = False
+        mask[s] = True
+        ends[s] = offs[e - 1] + 1
     kept = cp[mask]
-    upper = (kept >= 65) & (kept <= 90)
-    kept = np.where(upper, kept + np.uint32(32), kept)
     key = kept.astype(np.uint32).tobytes().decode("utf-32-le")
-    offsets = np.asarray(nt.offsets, dtype=np.int32)[mask] if len(cp) else np.zeros(0, dtype=np.int32)
-    return MatchKey(key, offsets, nt.original_length)
+    return MatchKey(key, offs[mask].astype(np.int32), nt.original_length, ends[mask].astype(np.int32))
+
+
+def latin_letter_count(text: str) -> int:
+    return len(re.findall(f"[{_W}]", text)) - len(re.findall("[0-9]", text))
+
+
+def passage_language(text: str) -> str:
+    """``zh`` or ``en``: the script a passage is mostly written in. A CJK character weighs two Latin
+    letters (a Chinese word is ~2 characters, an English one ~5 letters), so a Chinese sentence with a few
+    English terms stays ``zh``."""
+    zh, en = cjk_count(text), latin_letter_count(text)
+    if zh == 0 and en == 0:
+        return "other"
+    return "zh" if zh * 2 >= en else "en"
 
 
 _CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]")

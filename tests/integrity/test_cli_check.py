@@ -23,10 +23,17 @@ SIMILARITY_KEYS = {
     "max_single_source_ratio",
     "sources",
     "sections",
+    # issue 11: CNKI counts
+    "quoted_chars",
+    "references_chars",
+    "paragraphs_total",
+    "paragraphs_suspect",
+    "front_overlap_chars",
+    "rear_overlap_chars",
 }
 SOURCE_KEYS = {"doc_id", "title", "ratio", "copied_chars", "passages", "authors", "year", "is_self"}
 SOURCE_KEYS |= {"corpus"}  # issue 13: the 比对库 each source came from (an extension)
-PASSAGE_KEYS = {"start", "end", "source_start", "source_end", "text", "source_text"}
+PASSAGE_KEYS = {"start", "end", "source_start", "source_end", "text", "source_text", "language", "also_in"}
 
 
 def run(*args: str | Path, data_dir: Path) -> subprocess.CompletedProcess[str]:
@@ -55,7 +62,9 @@ def setup(tmp_path_factory: pytest.TempPathFactory, shared_dir: Path) -> dict[st
     copied1 = abstracts[5]["text"]
     cut = own.index("\n", len(own) // 3) + 1
     # traditional characters and CRLF line endings: offsets must still point into the decoded text
-    body = "论文题目\r\n" + own[:cut] + copied0 + "\r\n" + own[cut:] + "\r\n参考文献\r\n" + copied1 + "\r\n"
+    # the reference list repeats copied1: never counted as copying (issue 11), the body copy is
+    body = "论文题目\r\n" + own[:cut] + copied0 + "\r\n" + own[cut:] + "\r\n" + copied1
+    body += "\r\n参考文献\r\n" + copied1 + "\r\n"
     paper = tmp / "paper.txt"
     paper.write_bytes(body.encode("gb18030"))
     return {"tmp": tmp, "corpus": corpus, "paper": paper, "body": body, "copied0": copied0, "recs": recs}
@@ -75,7 +84,10 @@ def test_json_contract(setup: dict) -> None:
     assert decoded == setup["body"]
     assert sim["total_chars"] == sum(1 for ch in decoded if not ch.isspace())
     assert 0 < sim["total_copy_ratio"] <= 1 and isinstance(sim["copied_chars"], int)
-    assert sim["copy_ratio_excluding_references"] < sim["total_copy_ratio"]
+    assert sim["copy_ratio_excluding_references"] <= sim["total_copy_ratio"]
+    refs_at = decoded.rindex("参考文献")
+    assert all(p["end"] <= refs_at for s in sim["sources"] for p in s["passages"])
+    assert sim["references_chars"] > len(setup["copied0"]) // 2 and sim["paragraphs_suspect"] >= 2
     ids = [s["doc_id"] for s in sim["sources"]]
     assert ids == sorted(ids, key=lambda i: -next(s["ratio"] for s in sim["sources"] if s["doc_id"] == i))
     assert set(ids) == {"s0", "s1"}
@@ -102,7 +114,7 @@ def test_json_contract(setup: dict) -> None:
     [
         (b"", 2, "空"),
         (b"\x00\x01\x02\x03binary\x00\xff\xfe\x00" * 200, 2, "二进制"),
-        (b"This paper has no Chinese text at all. " * 30, 2, "中文"),
+        (b"2024-01-02 3.14159 42 ... 17 " * 30, 2, "字母"),  # English is checked (issue 11)
     ],
 )
 def test_bad_paper_is_clear_error(setup: dict, content: bytes, exit_code: int, needle: str) -> None:

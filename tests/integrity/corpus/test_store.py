@@ -172,3 +172,19 @@ def test_concurrent_first_open_creates_schema_once(tmp_path: Path) -> None:
     outs = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0] * 6, [e.decode() for _, e in outs]
     assert all(o.strip() == b"0" for o, _ in outs)
+
+
+def test_corpus_of_an_older_format_asks_for_a_reimport(tmp_path: Path) -> None:
+    """Issue 11 changed the on-disk format (word tokens, fingerprint table): a clear zh-CN error."""
+    s = Settings(data_dir=tmp_path)
+    with Corpus.open(tmp_path / "c", s, create=True) as c:
+        c.add([CorpusRecord("a", "t", "本文研究了一种新的方法，并取得了很好的效果。" * 5)])
+        assert c.stats()["fingerprint_entries"] > 0
+    conn = sqlite3.connect(tmp_path / "c" / "corpus.sqlite")
+    conn.execute("UPDATE meta SET value = '1' WHERE key = 'format_version'")
+    conn.commit()
+    conn.close()
+    with pytest.raises(CorpusError) as ei:
+        Corpus.open(tmp_path / "c", s)
+    assert ei.value.code == "corpus_format_outdated"
+    assert "重新导入" in str(ei.value)

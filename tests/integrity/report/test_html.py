@@ -133,3 +133,28 @@ def test_passages_say_whether_they_were_copied_verbatim_or_reworded(settings: Se
     passage.update(text=reworded, source_text=source)
     html = render_html(r, None, settings=settings)
     assert 'class="wording-reworded">改写</b>' in html
+
+
+def test_cnki_paragraph_and_front_rear_counts_are_shown(settings: Settings) -> None:
+    """Issue 11: 总段落数, 疑似段落数, 前部/后部重合字数, 引用 in the HTML (so the PDF) and text report."""
+    from integrity.report.text import render_text
+
+    r = result()
+    r["similarity"].update(
+        paragraphs_total=12,
+        paragraphs_suspect=3,
+        front_overlap_chars=41,
+        rear_overlap_chars=7,
+        quoted_chars=9,
+        references_chars=55,
+    )
+    html = render_html(r, TEXT, settings=settings)
+    for label in (
+        "总段落数：<b>12</b>",
+        "疑似段落数：<b>3</b>",
+        "前部重合字数：<b>41</b>",
+        "后部重合字数：<b>7</b>",
+    ):
+        assert label in html
+    text = render_text(r)
+    assert "总段落数：12" in text and "后部重合字数：7" in text and "引用字数：9" in text

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from integrity.text import match_key, normalise
-from integrity.text.normalise import _fold_char
+from integrity.text.normalise import _fold_char, word_token
 
 SIMPLIFIED = "研究结果表明，该方法在复杂环境下具有较好的鲁棒性和实时性。"
 
@@ -20,7 +20,36 @@ def test_traditional_fullwidth_and_linebreak_variants_share_one_key() -> None:
     traditional = match_key("本文提出了一種基於深度學習的圖像識別方法,準確率達到９５.５％(ＡＢＣ模型).")
     pdf_broken = match_key("本文提出了一种基于深度学\n习的图像识别方法 ，准确率达到\r\n95.5%（abc模型）。")
     assert base.text == traditional.text == pdf_broken.text
-    assert base.text == "本文提出了一种基于深度学习的图像识别方法准确率达到955abc模型"
+    words = [base.text[i] for i in range(len(base.text)) if base.is_word(i)]
+    assert (
+        "".join(c for c in base.text if c not in words)
+        == "本文提出了一种基于深度学习的图像识别方法准确率达到模型"
+    )
+    assert words == [word_token("95"), word_token("5"), word_token("abc")]
+
+
+def test_english_words_are_tokens_with_spans_into_the_input() -> None:
+    """Case, end-of-line hyphenation, ligatures, quotes and dashes, PDF line breaks: one key."""
+    clean = match_key('The "final" example - of fine matching.')
+    messy = match_key("THE \u201cﬁnal\u201d exam-\nple \u2014 of\r\nfine match-\n  ing.")
+    assert clean.text == messy.text and len(clean.text) == 6
+    src = "THE \u201cﬁnal\u201d exam-\nple \u2014 of\r\nfine match-\n  ing."
+    spans = [src[s:e] for s, e in (messy.span_to_original(i, i + 1) for i in range(len(messy.text)))]
+    assert spans == ["THE", "ﬁnal", "exam-\nple", "of", "fine", "match-\n  ing"]
+
+
+def test_mixed_paper_words_and_characters_in_one_key() -> None:
+    key = match_key("采用 Long Short-Term Memory 网络")
+    assert [key.is_word(i) for i in range(len(key.text))] == [
+        False,
+        False,
+        True,
+        True,
+        True,
+        True,
+        False,
+        False,
+    ]
 
 
 def test_line_break_inside_sentence_dropped_paragraph_kept() -> None:
@@ -39,7 +68,11 @@ def test_offsets_point_into_original() -> None:
             assert ch in normalise(src[o]).text or ch in _fold_char(src[o]) or src[o] in "乾後來漢"
     key = match_key(src)
     for i, ch in enumerate(key.text):
-        assert ch in unicodedata.normalize("NFKC", src[int(key.offsets[i])]).lower() or ch in "汉干后来"
+        orig = src[int(key.offsets[i]) : int(key.ends[i])]
+        if key.is_word(i):
+            assert word_token(unicodedata.normalize("NFKC", orig)) == ch
+        else:
+            assert ch in unicodedata.normalize("NFKC", orig).lower() or ch in "汉干后来"
 
 
 _ALPHABET = st.sampled_from([*"研究方法結果，。、；：（）() \n\t\u3000ＡＢＣabc１２3４.%％—…“”", "㎡", "①"])
@@ -60,8 +93,11 @@ def test_offset_map_property(text: str) -> None:
             assert ch in _fold_char(orig) or ch in normalise(orig).text, (ch, orig)
     key = match_key(text)
     for i, ch in enumerate(key.text):
-        orig = text[int(key.offsets[i])]
-        assert ch in _fold_char(orig).lower() or ch in normalise(orig).text.lower()
+        orig = text[int(key.offsets[i]) : int(key.ends[i])]
+        if key.is_word(i):
+            assert word_token(normalise(orig).text) == ch
+        else:
+            assert ch in _fold_char(orig).lower() or ch in normalise(orig).text.lower()
     s, e = key.span_to_original(0, len(key.text)) if key.text else (0, 0)
     assert 0 <= s <= e <= len(text)
 

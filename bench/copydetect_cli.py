@@ -1,0 +1,99 @@
+"""copydetect behind the ``integrity`` command-line contract, so ``score.py`` scores it unchanged.
+
+``python -m bench.copydetect_cli corpus add --corpus DIR FILE.jsonl`` fingerprints every record once
+(copydetect's winnowing, ``filter=False`` because its code tokeniser does not apply to prose) and pickles
+them; ``python -m bench.copydetect_cli check PAPER --corpus DIR --format json`` compares the paper with
+every reference (copydetect has no index: its cost is linear in the corpus) and prints the JSON fields
+``score.py`` reads. Every reported slice counts as a passage, with no display threshold: the most
+favourable reading of its recall. Used by ``make bench`` (issue 11: "compare with copydetect in the same
+run"); never part of the product.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import pickle
+import sys
+from pathlib import Path
+from typing import Any
+
+NOISE_T = 13  # characters: the granularity CNKI-style checkers are described with
+GUARANTEE_T = 20
+STORE = "copydetect.pickle"
+
+
+def _fingerprint(name: str, text: str) -> Any:
+    from copydetect.detector import CodeFingerprint
+
+    return CodeFingerprint(name, NOISE_T, GUARANTEE_T - NOISE_T + 1, filter=False, fp=io.StringIO(text))
+
+
+def corpus_add(corpus: Path, files: list[Path]) -> None:
+    corpus.mkdir(parents=True, exist_ok=True)
+    refs: list[tuple[str, Any]] = []
+    for f in files:
+        with f.open(encoding="utf-8") as fh:
+            for line in fh:
+                if line.strip():
+                    rec = json.loads(line)
+                    refs.append((str(rec["id"]), _fingerprint(str(rec["id"]), rec["text"])))
+    with (corpus / STORE).open("wb") as fh:
+        pickle.dump(refs, fh)
+
+
+def check(paper: Path, corpus: Path) -> dict[str, Any]:
+    from copydetect.detector import compare_files
+
+    with (corpus / STORE).open("rb") as fh:
+        refs = pickle.load(fh)
+    text = paper.read_text(encoding="utf-8")
+    fp = _fingerprint("paper", text)
+    covered = [False] * len(text)
+    sources = []
+    for name, ref in refs:
+        overlap, _sims, (slices, ref_slices) = compare_files(fp, ref)
+        if overlap <= 0:
+            continue
+        passages = []
+        for a, b, c, d in zip(slices[0], slices[1], ref_slices[0], ref_slices[1], strict=True):
+            passages.append({"start": int(a), "end": int(b), "source_start": int(c), "source_end": int(d)})
+            for i in range(int(a), min(int(b), len(text))):
+                covered[i] = True
+        sources.append({"doc_id": name, "ratio": 0.0, "passages": passages})
+    counted = [not ch.isspace() for ch in text]
+    total = sum(counted)
+    copied = sum(1 for c, k in zip(covered, counted, strict=True) if c and k)
+    ratio = copied / total if total else 0.0
+    return {
+        "similarity": {
+            "total_copy_ratio": round(ratio, 6),
+            "copied_chars": copied,
+            "total_chars": total,
+            "sources": sources,
+        }
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="copydetect_cli")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    a = sub.add_parser("corpus")
+    a.add_argument("action", choices=["add"])
+    a.add_argument("--corpus", required=True, type=Path)
+    a.add_argument("files", nargs="+", type=Path)
+    c = sub.add_parser("check")
+    c.add_argument("paper", type=Path)
+    c.add_argument("--corpus", required=True, type=Path)
+    c.add_argument("--format", default="json")
+    args = ap.parse_args(argv)
+    if args.cmd == "corpus":
+        corpus_add(args.corpus, args.files)
+    else:
+        json.dump(check(args.paper, args.corpus), sys.stdout, ensure_ascii=False)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
