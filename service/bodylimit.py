@@ -63,6 +63,7 @@ ROUTE_LIMITS: tuple[RouteLimit, ...] = (
     RouteLimit("POST", re.compile(r"/v1/checks/?"), "max_upload_bytes"),
     RouteLimit("POST", re.compile(r"/v1/corpus/files/?"), "max_upload_bytes"),
     RouteLimit("POST", re.compile(r"/v1/corpus/documents/?"), "max_upload_bytes"),
+    RouteLimit("PUT", re.compile(r"/v1/corpus/imports/[^/]+/pages/[^/]+/?"), "max_upload_bytes"),
 )
 _DEFAULT_ROUTE = RouteLimit("*", re.compile(".*"), None)
 

@@ -25,3 +25,14 @@ def test_paged_import_over_the_api(client: TestClient, shared_dir: Path) -> None
     assert r.status_code in (409, 422) and r.json()["error"]["code"] != "internal_error"
     other = auth(new_key(client, "reviewer", "beta")["key"])
     assert client.get(url, headers=other).status_code == 404  # per tenant
+
+
+def test_a_page_larger_than_the_default_body_limit_is_accepted(client: TestClient, shared_dir: Path) -> None:
+    """A page of paper-length documents is megabytes: the body gate must give the import route the upload
+    limit (ROUTE_LIMITS), not the 1 MiB default of other write routes."""
+    base = abstracts(shared_dir, 3, skip=40)
+    docs = [{**d, "id": f"big-{i}", "text": (d["text"] + "\n") * 700} for i, d in enumerate(base)]
+    h = auth(new_key(client, "reviewer", "alpha")["key"])
+    r = client.put("/v1/corpus/imports/big/pages/1", json={"documents": docs, "total_pages": 1}, headers=h)
+    assert r.status_code == 200, r.text[:300]
+    assert r.json()["applied"] is True
