@@ -212,6 +212,13 @@ def create_check(
             f"{principal.role}",
             detail={"required_role": "reviewer", "role": principal.role, "field": "metadata.add_to_corpus"},
         )
+    if meta.callback_url and not principal.webhook_secret:
+        # a signed-in person has no webhook secret: the callback would go out unsigned, so forgeable
+        raise IntegrityError(
+            "回调地址（metadata.callback_url）只能通过 API 密钥提交：网页登录用户没有签名密钥，"
+            "回调无法签名。请在页面上查看结果，或由系统使用 API 密钥提交。",
+            code="callback_requires_api_key",
+        )
     policy = None
     if meta.verdict or meta.policy_id:  # a bad or unknown policy_id is refused now, not after the job ran
         from integrity.policy import load_policy

@@ -183,3 +183,17 @@ def test_cli_users_add_list_passwd_disable_enable(tmp_path: Path) -> None:
         assert _login(client, "li.hr").status_code == 401
         assert _login(client, "li.hr", "another long secret").status_code == 200
     assert "正常" in _cli(data, "users", "list").stdout
+
+
+def test_session_check_with_callback_url_is_refused(tmp_path: Path) -> None:
+    """A person has no webhook secret: a callback from a session would go out unsigned (forgeable by
+    anyone who can reach the receiver), so callbacks are for API keys only."""
+    with _app(make_settings(tmp_path)) as client:
+        _user(client, "clerk")
+        csrf = _login(client, "clerk").json()["csrf_token"]
+        paper = {"file": ("p.txt", "引言\n这是一篇用于测试回调地址的论文内容。".encode() * 5)}
+        meta = {"metadata": json.dumps({"callback_url": "https://hr.example.cn/hook"})}
+        r = client.post("/v1/checks", files=paper, data=meta, headers={"X-CSRF-Token": csrf})
+        assert r.status_code == 400, r.text
+        body = r.json()["error"]
+        assert body["code"] == "callback_requires_api_key" and "API 密钥" in body["message"]
