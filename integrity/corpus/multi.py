@@ -2,7 +2,7 @@
 
 Why a wrapper and not one merged index: base corpora are built and updated by the operator on their own
 schedule (and may use other fingerprint parameters); each keeps its own index, and every source found is
-labelled with the corpus it came from. ``compare`` needs only ``candidates``, ``load`` and ``complete``.
+labelled with the corpus it came from. ``compare`` needs only ``candidates``, ``sentence_candidates``, ``load`` and ``complete``.
 """
 
 from __future__ import annotations
@@ -32,6 +32,14 @@ class MultiCorpus:
         hits: Counter[tuple[int, Any]] = Counter()
         for i, (_, corpus) in enumerate(self.parts):
             for k, n in corpus.candidates(key, limit):
+                hits[(i, k)] = n
+        return hits.most_common(limit)
+
+    def sentence_candidates(self, key: str, limit: int) -> list[tuple[Any, int]]:
+        """Each corpus's short-sentence candidates (winnowed fingerprints), tagged like ``candidates``."""
+        hits: Counter[tuple[int, Any]] = Counter()
+        for i, (_, corpus) in enumerate(self.parts):
+            for k, n in corpus.sentence_candidates(key, limit):
                 hits[(i, k)] = n
         return hits.most_common(limit)
 

@@ -75,9 +75,10 @@ def compare(
     completed: dict[int, StoredDocument] = {}
 
     def full(doc: StoredDocument) -> StoredDocument:
-        if doc.rowid not in completed:
-            completed[doc.rowid] = corpus.complete(doc)
-        return completed[doc.rowid]
+        # keyed by the object, not the rowid: with base corpora two sources can share a rowid
+        if id(doc) not in completed:
+            completed[id(doc)] = corpus.complete(doc)
+        return completed[id(doc)]
 
     per_source = []
     for doc, cl in kept:

@@ -61,6 +61,10 @@ def test_shared_base_corpora_are_searched_and_label_their_sources(tmp_path: Path
     by_id = {s["doc_id"]: s for s in out["similarity"]["sources"]}
     assert by_id["src1"]["corpus"] == str(corpus) and by_id["prov1"]["corpus"] == str(base)
     assert out["corpus"]["documents"] == 3
+    # src1 and prov1 are both row 1 of their corpora: offsets must point into each source's own text
+    for passage in by_id["prov1"]["passages"]:
+        assert (OTHER * 2)[passage["source_start"] : passage["source_end"]] == passage["source_text"]
+        assert passage["source_text"] == text[passage["start"] : passage["end"]]
     assert [c["label"] for c in out["corpus"]["corpora"]] == [str(corpus), str(base)]
     # the same through repeated --corpus, without the setting
     again = check(tmp_path, corpus, text, "--no-verdict", "--corpus", str(base))
