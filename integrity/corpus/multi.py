@@ -2,7 +2,8 @@
 
 Why a wrapper and not one merged index: base corpora are built and updated by the operator on their own
 schedule (and may use other fingerprint parameters); each keeps its own index, and every source found is
-labelled with the corpus it came from. ``compare`` needs only ``candidates``, ``sentence_candidates``, ``load`` and ``complete``.
+labelled with the corpus it came from. ``compare`` needs only ``candidates``, ``sentence_candidates``,
+``load`` and ``complete``.
 """
 
 from __future__ import annotations
