@@ -149,9 +149,17 @@ def cli_check(paper: Path, docs: list[dict[str, Any]], tmp: Path, **env_override
 
 
 def comparable(result: dict[str, Any]) -> dict[str, Any]:
-    """The parts of a check result that must match between the CLI and the API."""
+    """The parts of a check result that must match between the CLI and the API.
+
+    A source's ``corpus`` label is left out: it names the 比对库 as each caller knows it (the CLI's
+    directory, the API's 本单位比对库（tenant）), the one thing that is meant to differ.
+    """
+    similarity = {
+        **result["similarity"],
+        "sources": [{k: v for k, v in s.items() if k != "corpus"} for s in result["similarity"]["sources"]],
+    }
     return {
-        "similarity": result["similarity"],
+        "similarity": similarity,
         "verdict": result.get("verdict"),
         "journal": result.get("journal"),
         "paper_sha256": result["paper"]["sha256"],

@@ -71,6 +71,9 @@ def test_celery_webhook_and_result_matches_cli(
     assert result["corpus"]["lsh_backend"] == "redis"
     cli = cli_check(paper, docs, tmp_path)
     assert comparable(result) == comparable(cli)
+    assert result["similarity"]["sources"] and all(
+        s["corpus"].startswith("本单位比对库") for s in result["similarity"]["sources"]
+    )
     assert result["similarity"]["sources"][0]["doc_id"] == docs[2]["id"]
     # the worker wrote the result into PostgreSQL; the API reads it back
     assert client.get(f"/v1/checks/{payload['id']}", headers=h).json()["result"] == result
