@@ -79,14 +79,10 @@ class SqliteLsh:
 
     def flush(self) -> None:
         """Write the buffered rows in (hash, doc) order; called inside the open transaction."""
-        if not self._pending:
-            return
-        docs = np.concatenate([np.full(len(h), r, dtype=np.int64) for r, h in self._pending.items()])
-        hashes = np.concatenate(list(self._pending.values()))
+        from integrity.corpus.rows import write_sorted_rows
+
+        write_sorted_rows(self.conn, self.table, self._pending)
         self._pending = {}
-        order = np.lexsort((docs, hashes))
-        rows = zip(hashes[order].tolist(), docs[order].tolist(), strict=True)
-        self.conn.executemany(f"INSERT OR IGNORE INTO {self.table} (h, doc) VALUES (?, ?)", rows)
 
     def rollback(self) -> None:
         """The SQLite transaction rollback covers written rows; drop the buffered ones."""

@@ -30,17 +30,16 @@ class MultiCorpus:
 
     def candidates(self, key: str, limit: int) -> list[tuple[Any, int]]:
         """Each corpus's best candidates, keys tagged with the corpus; the ``limit`` best overall."""
-        hits: Counter[tuple[int, Any]] = Counter()
-        for i, (_, corpus) in enumerate(self.parts):
-            for k, n in corpus.candidates(key, limit):
-                hits[(i, k)] = n
-        return hits.most_common(limit)
+        return self._merged("candidates", key, limit)
 
     def sentence_candidates(self, key: str, limit: int) -> list[tuple[Any, int]]:
         """Each corpus's short-sentence candidates (winnowed fingerprints), tagged like ``candidates``."""
+        return self._merged("sentence_candidates", key, limit)
+
+    def _merged(self, method: str, key: str, limit: int) -> list[tuple[Any, int]]:
         hits: Counter[tuple[int, Any]] = Counter()
         for i, (_, corpus) in enumerate(self.parts):
-            for k, n in corpus.sentence_candidates(key, limit):
+            for k, n in getattr(corpus, method)(key, limit):
                 hits[(i, k)] = n
         return hits.most_common(limit)
 

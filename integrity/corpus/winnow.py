@@ -66,14 +66,10 @@ class WinnowIndex:
         )
 
     def flush(self) -> None:
-        if not self._pending:
-            return
-        docs = np.concatenate([np.full(len(h), r, dtype=np.int64) for r, h in self._pending.items()])
-        hashes = np.concatenate(list(self._pending.values()))
+        from integrity.corpus.rows import write_sorted_rows
+
+        write_sorted_rows(self.conn, "fp", self._pending)
         self._pending = {}
-        order = np.lexsort((docs, hashes))
-        rows = zip(hashes[order].tolist(), docs[order].tolist(), strict=True)
-        self.conn.executemany("INSERT OR IGNORE INTO fp (h, doc) VALUES (?, ?)", rows)
 
     def rollback(self) -> None:
         self._pending = {}

@@ -29,6 +29,16 @@ def _summary(rec: Any) -> dict[str, Any]:
     return d
 
 
+def corpus_records(documents: Any) -> list[Any]:
+    """The core's records for documents posted as JSON (the documents route and paged imports)."""
+    from integrity.corpus import CorpusRecord
+
+    return [
+        CorpusRecord(id=d.id, title=d.title, text=d.text, authors=list(d.authors), year=d.year)
+        for d in documents
+    ]
+
+
 @router.post("/documents", status_code=201, summary="向本租户比对库添加文献")
 def add_documents(
     body: CorpusAddIn,
@@ -36,12 +46,7 @@ def add_documents(
     settings: Any = Depends(get_settings),
     db: Any = Depends(get_db),
 ) -> dict[str, Any]:
-    from integrity.corpus import CorpusRecord
-
-    records = [
-        CorpusRecord(id=d.id, title=d.title, text=d.text, authors=list(d.authors), year=d.year)
-        for d in body.documents
-    ]
+    records = corpus_records(body.documents)
     with open_corpus(settings, principal.tenant) as corpus:
         outcome = corpus.add(records)
     ids = [d.id for d in body.documents]

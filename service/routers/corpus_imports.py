@@ -45,12 +45,9 @@ def put_page(
     settings: Any = Depends(get_settings),
     db: Any = Depends(get_db),
 ) -> dict[str, Any]:
-    from integrity.corpus import CorpusRecord
+    from service.routers.corpus import corpus_records
 
-    records = [
-        CorpusRecord(id=d.id, title=d.title, text=d.text, authors=list(d.authors), year=d.year)
-        for d in body.documents
-    ]
+    records = corpus_records(body.documents)
     imports = _imports(settings, principal.tenant)
     with open_corpus(settings, principal.tenant) as corpus:
         state, applied = imports.put_page(corpus, import_id, page, records, body.total_pages)
