@@ -13,6 +13,7 @@ import contextlib
 import re
 import stat
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -20,6 +21,17 @@ from integrity.errors import InputError
 from integrity.settings import Settings, get_settings
 
 _CHUNK = 1 << 16
+# What opening or reading a damaged zip raises besides BadZipFile: OSError (truncated), ValueError (offsets
+# out of the file), EOFError, NotImplementedError (a "zip file version" or compression Python lacks),
+# zlib.error (a broken deflate stream). Shared with the DOCX reader, which is a zip too.
+ZIP_ERRORS: tuple[type[BaseException], ...] = (
+    zipfile.BadZipFile,
+    OSError,
+    ValueError,
+    EOFError,
+    NotImplementedError,
+    zlib.error,
+)
 _SKIP = re.compile(r"(^|/)(__MACOSX|\.DS_Store|Thumbs\.db|desktop\.ini)(/|$)", re.IGNORECASE)
 
 
@@ -44,7 +56,7 @@ def safe_extract(zip_path: Path, dest: Path, settings: Settings | None = None) -
     root = dest.resolve()
     try:
         zf = zipfile.ZipFile(zip_path)
-    except (zipfile.BadZipFile, OSError) as exc:
+    except ZIP_ERRORS as exc:
         raise InputError(f"上传的文件不是有效的 zip 压缩包：{exc}", code="bad_archive") from exc
     with zf:
         members = _plan(zf, settings)
@@ -77,7 +89,7 @@ def validate_archive(file: Any, settings: Settings | None = None) -> int:
     try:
         with zipfile.ZipFile(file) as zf:
             return len(_plan(zf, settings))
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:  # ValueError: offsets out of the file
+    except ZIP_ERRORS as exc:
         raise InputError(f"上传的文件不是有效的 zip 压缩包：{exc}", code="bad_archive") from exc
 
 
@@ -88,6 +100,8 @@ def _plan(zf: zipfile.ZipFile, settings: Settings) -> list[tuple[zipfile.ZipInfo
     seen: set[str] = set()
     for info in zf.infolist():
         name = member_name(info)
+        if not info.filename:  # ZipInfo.is_dir() itself fails on an empty name
+            raise InputError("上传的文件不是有效的 zip 压缩包：有成员没有文件名称", code="bad_archive")
         if info.is_dir() or _SKIP.search(name):
             continue
         path = PurePosixPath(name)

@@ -15,6 +15,7 @@ import zipfile
 import zlib
 from typing import TYPE_CHECKING, Any
 
+from integrity.batch.zipsafe import ZIP_ERRORS
 from integrity.errors import InputError, ParseLimitExceeded
 from integrity.ingest.metadata import fill_metadata
 from integrity.models import ExtractedDocument, MetaField
@@ -44,7 +45,7 @@ def check_zip(data: bytes, settings: Settings) -> dict[str, bytes]:
     """Decompress every part under the caps; return the XML parts (name → bytes)."""
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+    except ZIP_ERRORS as exc:
         raise InputError(f"DOCX 文件已损坏或不完整（{exc}）", code="corrupt_file") from None
     limit = settings.max_unzipped_bytes
     with zf:

@@ -62,7 +62,9 @@ def seeds(folder: Path) -> None:
         pass
 
 
-def fuzz_child(seconds: int, corpus: Path, crashes: Path) -> None:  # pragma: no cover - runs under atheris
+def fuzz_child(
+    seconds: int, corpus: Path, crashes: Path, seed: int = 0, runs: int = 0
+) -> None:  # pragma: no cover
     import atheris
 
     with atheris.instrument_imports():
@@ -109,18 +111,30 @@ def fuzz_child(seconds: int, corpus: Path, crashes: Path) -> None:  # pragma: no
         f"-artifact_prefix={crashes}/crash-",
         "-print_final_stats=1",
     ]
+    if seed:
+        argv.append(f"-seed={seed}")
+    if runs:
+        argv.append(f"-runs={runs}")
     atheris.Setup(argv, one_input)
     atheris.Fuzz()
 
 
-def run(seconds: int) -> dict[str, Any]:
-    """Run the fuzzer child for ``seconds``; counts from libFuzzer's final statistics."""
+def run(seconds: int, seed: int = 0, runs: int = 0) -> dict[str, Any]:
+    """Run the fuzzer child for ``seconds`` (or ``runs`` inputs); counts from libFuzzer's final statistics.
+
+    With a ``seed`` and ``runs`` the run is repeatable (CI's short run: a red build must be reproducible);
+    ``make fuzz-ingest`` explores with a fresh seed each time. Every input a fuzzer once crashed on
+    (``tests/fuzz/crashes``) is part of the seed corpus, so each run replays them first.
+    """
     crashes = Path("var") / "fuzz"
     crashes.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="integrity-fuzz-ingest-") as tmp:
         corpus = Path(tmp) / "corpus"
         seeds(corpus)
+        for old in (Path(__file__).parent / "crashes").glob("*.bin"):
+            (corpus / f"crash-{old.stem}").write_bytes(old.read_bytes())
         cmd = [sys.executable, "-m", "tests.fuzz.ingest", "--child", "--seconds", str(seconds)]
+        cmd += ["--seed", str(seed), "--runs", str(runs)]
         cmd += ["--corpus", str(corpus), "--crashes", str(crashes.resolve())]
         env = {**os.environ, "INTEGRITY_OCR_ENABLED": "false"}
         proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=seconds + 600)
@@ -145,11 +159,13 @@ def main() -> int:
     parser.add_argument("--child", action="store_true")
     parser.add_argument("--corpus", type=Path)
     parser.add_argument("--crashes", type=Path)
+    parser.add_argument("--seed", type=int, default=0, help="libFuzzer seed (0: a fresh one)")
+    parser.add_argument("--runs", type=int, default=0, help="stop after this many inputs (0: run by time)")
     args = parser.parse_args()
     if args.child:
-        fuzz_child(args.seconds, args.corpus, args.crashes)
+        fuzz_child(args.seconds, args.corpus, args.crashes, args.seed, args.runs)
         return 0
-    result = run(args.seconds)
+    result = run(args.seconds, args.seed, args.runs)
     print(json.dumps(result, ensure_ascii=False))
     if result["exit_code"] != 0:
         print(Path(result["log"]).read_text(encoding="utf-8")[-6000:], file=sys.stderr)
