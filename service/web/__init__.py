@@ -6,15 +6,17 @@ session's ``X-CSRF-Token``) or with an API key (kept in ``sessionStorage`` only,
 
 from __future__ import annotations
 
+import html
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import jinja2
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from integrity.errors import IntegrityError
+from service.deps import get_settings
 
 WEB_DIR = Path(__file__).resolve().parent
 STATIC = {"app.js": "text/javascript; charset=utf-8", "app.css": "text/css; charset=utf-8"}
@@ -46,10 +48,11 @@ def root() -> RedirectResponse:
 
 @router.get("/web")
 @router.get("/web/")
-def index() -> HTMLResponse:
-    return HTMLResponse(
-        (WEB_DIR / "static" / "index.html").read_text(encoding="utf-8"), headers=SECURITY_HEADERS
-    )
+def index(settings: Any = Depends(get_settings)) -> HTMLResponse:
+    """The page, told the time zone its times are shown in (``INTEGRITY_TIMEZONE``, validated IANA name)."""
+    page = (WEB_DIR / "static" / "index.html").read_text(encoding="utf-8")
+    page = page.replace("<body>", f'<body data-timezone="{html.escape(settings.timezone)}">', 1)
+    return HTMLResponse(page, headers=SECURITY_HEADERS)
 
 
 @router.get("/web/static/{name}")

@@ -5,8 +5,10 @@ applicant, ratio, verdict and batch. Screenshots go to the tmp dir (and $INTEGRI
 from __future__ import annotations
 
 import zipfile
+from datetime import UTC
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -117,4 +119,13 @@ def test_clerk_form_batch_table_and_history(browser: Any, tmp_path: Path, shared
         assert all(("认定" in r or "不予" in r) for r in rows)
         for c in browser.find_elements(By.CSS_SELECTOR, "#history-table tbody td:nth-child(2)"):
             assert browser.execute_script(LINES_JS, c) <= 1
+        # times in INTEGRITY_TIMEZONE (Asia/Shanghai by default), not the UTC the API stores
+        with db.session() as s:
+            created = s.query(Job).filter(Job.kind == "check").order_by(Job.created_at).first().created_at
+        if created.tzinfo is None:
+            created = created.replace(tzinfo=UTC)
+        beijing = created.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M:%S")
+        cells = browser.find_elements(By.CSS_SELECTOR, "#history-table tbody td:first-child")
+        shown = [c.text for c in cells]
+        assert beijing in shown, (beijing, shown)
         _shot(browser, tmp_path, "clerk-03-history")

@@ -313,13 +313,25 @@ async function openReport(checkId) {
 }
 
 // ---------------------------------------------------------------- history
+// Times in the zone the server is configured for (INTEGRITY_TIMEZONE, default Asia/Shanghai), not UTC.
+function localTime(iso) {
+  if (!iso) return "";
+  const zone = document.body.dataset.timezone || "Asia/Shanghai";
+  const parts = new Intl.DateTimeFormat("zh-CN", {
+    timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit",
+    hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23",
+  }).formatToParts(new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(iso) ? iso : iso + "Z"));
+  const v = Object.fromEntries(parts.map((p) => [p.type, p.value]));
+  return `${v.year}-${v.month}-${v.day} ${v.hour}:${v.minute}:${v.second}`;
+}
+
 async function loadHistory() {
   const body = await (await api("/v1/checks?limit=50")).json();
   const tbody = $("history-table").querySelector("tbody");
   tbody.replaceChildren();
   body.items.forEach((j) => {
     const tr = el("tr");
-    tr.appendChild(cell((j.created_at || "").replace("T", " ").slice(0, 19), "nowrap"));
+    tr.appendChild(cell(localTime(j.created_at), "nowrap"));
     tr.appendChild(cell(j.applicant || "", "nowrap"));
     tr.appendChild(cell(j.file_name, "long"));
     tr.appendChild(cell(j.status === "done" ? pct(j.total_copy_ratio) : "", "nowrap"));
