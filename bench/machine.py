@@ -29,3 +29,15 @@ def machine() -> dict[str, Any]:
         "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
         "platform": platform.platform(),
     }
+
+
+def delete_redis_keys(client: Any, pattern: str) -> None:
+    """Delete every key matching ``pattern`` in batches (SCAN, never KEYS: the Redis may be shared)."""
+    batch: list[Any] = []
+    for key in client.scan_iter(match=pattern, count=5000):
+        batch.append(key)
+        if len(batch) >= 5000:
+            client.delete(*batch)
+            batch = []
+    if batch:
+        client.delete(*batch)

@@ -63,15 +63,9 @@ def drop_backend(backend: str, tag: str) -> None:
     if backend == "redis":
         import redis
 
-        r = redis.Redis.from_url(REDIS_URL)
-        batch = []
-        for k in r.scan_iter(match=f"bench-{tag}:*", count=5000):
-            batch.append(k)
-            if len(batch) >= 5000:
-                r.delete(*batch)
-                batch = []
-        if batch:
-            r.delete(*batch)
+        from bench.machine import delete_redis_keys
+
+        delete_redis_keys(redis.Redis.from_url(REDIS_URL), f"bench-{tag}:*")
     elif backend == "postgres":
         import psycopg
 

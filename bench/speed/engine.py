@@ -346,12 +346,7 @@ def measure_redis_index(
             "sampled_keys": len(picked),
         }
     finally:
-        batch: list[Any] = []
-        for k in r.scan_iter(match=f"{prefix}:*", count=5000):
-            batch.append(k)
-            if len(batch) >= 5000:
-                r.delete(*batch)
-                batch = []
-        if batch:
-            r.delete(*batch)
+        from bench.machine import delete_redis_keys
+
+        delete_redis_keys(r, f"{prefix}:*")
         shutil.rmtree(tmp, ignore_errors=True)
