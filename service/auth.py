@@ -173,6 +173,17 @@ _bearer = HTTPBearer(auto_error=False, description="API 密钥：Authorization: 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+def check_csrf(expected: str, sent: str) -> None:
+    """A state-changing request made with the session cookie must echo the session's CSRF token."""
+    from service.users import CSRF_HEADER
+
+    if not secrets.compare_digest(sent.encode(), expected.encode()):
+        raise Forbidden(
+            f"缺少或错误的 CSRF 令牌：通过登录会话修改数据时须带 {CSRF_HEADER} 头（请刷新页面后重试）",
+            code="csrf_failed",
+        )
+
+
 def request_principal(request: Request) -> Principal:
     """A bearer API key (systems) or, without one, the web session cookie (people).
 
@@ -186,13 +197,8 @@ def request_principal(request: Request) -> Principal:
     if header is not None or not token:
         return authenticate(request.app.state.db, header)
     info = session_principal(request.app.state.db, token)
-    if request.method not in SAFE_METHODS and not secrets.compare_digest(
-        request.headers.get(CSRF_HEADER, "").encode(), info.csrf_token.encode()
-    ):
-        raise Forbidden(
-            f"缺少或错误的 CSRF 令牌：通过登录会话修改数据时须带 {CSRF_HEADER} 头（请刷新页面后重试）",
-            code="csrf_failed",
-        )
+    if request.method not in SAFE_METHODS:
+        check_csrf(info.csrf_token, request.headers.get(CSRF_HEADER, ""))
     request.state.web_session = info
     return info.principal
 

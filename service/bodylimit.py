@@ -108,10 +108,9 @@ def bearer_authenticator(headers: dict[str, str], app: Any) -> bool:
 
 def session_authenticator(headers: dict[str, str], app: Any) -> bool:
     """A signed-in browser: the session cookie and its CSRF token in ``X-CSRF-Token``, as routes check."""
-    import secrets
     from http.cookies import SimpleCookie
 
-    from service.auth import Forbidden
+    from service.auth import check_csrf
     from service.users import CSRF_HEADER, SESSION_COOKIE, session_principal
 
     cookies: SimpleCookie = SimpleCookie()
@@ -120,11 +119,7 @@ def session_authenticator(headers: dict[str, str], app: Any) -> bool:
     if morsel is None or not morsel.value or "authorization" in headers:
         return False  # not a browser session: the bearer key decides (as in ``request_principal``)
     info = session_principal(app.state.db, morsel.value)
-    if not secrets.compare_digest(headers.get(CSRF_HEADER.lower(), "").encode(), info.csrf_token.encode()):
-        raise Forbidden(
-            f"缺少或错误的 CSRF 令牌：通过登录会话修改数据时须带 {CSRF_HEADER} 头（请刷新页面后重试）",
-            code="csrf_failed",
-        )
+    check_csrf(info.csrf_token, headers.get(CSRF_HEADER.lower(), ""))
     return True
 
 
