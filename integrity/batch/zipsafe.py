@@ -67,20 +67,33 @@ def safe_extract(zip_path: Path, dest: Path, settings: Settings | None = None) -
             if not target.is_relative_to(root):
                 raise UnsafeArchive(f"压缩包内路径越界：{rel}")
             target.parent.mkdir(parents=True, exist_ok=True)
-            size = 0
-            with zf.open(info) as src, target.open("wb") as out:
-                while chunk := src.read(_CHUNK):
-                    size += len(chunk)
-                    total += len(chunk)
-                    if size > info.file_size:
-                        raise UnsafeArchive(f"压缩包成员实际大小超过声明：{rel}")
-                    if total > settings.batch_max_unpacked_bytes:
-                        raise UnsafeArchive(
-                            f"压缩包解压后超过 {settings.batch_max_unpacked_bytes // 1024 // 1024} MB 上限"
-                        )
-                    out.write(chunk)
+            try:
+                total = _copy_member(zf, info, rel, target, total, settings)
+            except ZIP_ERRORS as exc:  # valid headers, broken data: only reading the member tells
+                raise InputError(
+                    f"上传的压缩包已损坏：成员 {rel} 无法解压（{exc}）", code="bad_archive"
+                ) from exc
             written.append(rel)
     return written
+
+
+def _copy_member(
+    zf: zipfile.ZipFile, info: zipfile.ZipInfo, rel: str, target: Path, total: int, settings: Settings
+) -> int:
+    """Write one member to ``target`` under the size limits; returns the running unpacked total."""
+    size = 0
+    with zf.open(info) as src, target.open("wb") as out:
+        while chunk := src.read(_CHUNK):
+            size += len(chunk)
+            total += len(chunk)
+            if size > info.file_size:
+                raise UnsafeArchive(f"压缩包成员实际大小超过声明：{rel}")
+            if total > settings.batch_max_unpacked_bytes:
+                raise UnsafeArchive(
+                    f"压缩包解压后超过 {settings.batch_max_unpacked_bytes // 1024 // 1024} MB 上限"
+                )
+            out.write(chunk)
+    return total
 
 
 def validate_archive(file: Any, settings: Settings | None = None) -> int:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-import zlib
 from typing import TYPE_CHECKING, Any
 
 from integrity.batch.zipsafe import ZIP_ERRORS
@@ -28,9 +27,8 @@ _MAX_PARTS = 2000
 _MAX_RATIO = 200  # uncompressed / compressed for one XML part
 
 
-# zlib.error: a damaged deflate stream, ValueError: a header offset before the start of the file (both
-# found by ``make fuzz-ingest``); RuntimeError: an encrypted member
-_DAMAGED = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError, ValueError)
+# ZIP_ERRORS (shared with the batch unpacker), plus RuntimeError: an encrypted member
+_DAMAGED: tuple[type[BaseException], ...] = (*ZIP_ERRORS, RuntimeError)
 
 
 class ZipBomb(ParseLimitExceeded):

@@ -66,20 +66,41 @@ def test_zip_bomb_ratio_total_size_and_count_limits(tmp_path: Path) -> None:
     assert exc.value.code == "too_many_files"
 
 
-def test_lying_sizes_are_caught_while_writing(tmp_path: Path) -> None:
-    z = _zip(tmp_path / "lie.zip", {"a.txt": b"y" * 10000}, compression=zipfile.ZIP_STORED)
-    data = bytearray(z.read_bytes())
-    # Patch the central directory's uncompressed size to claim 100 bytes.
-    cd = data.rfind(b"PK\x01\x02")
-    data[cd + 24 : cd + 28] = (100).to_bytes(4, "little")
-    z.write_bytes(bytes(data))
-    with pytest.raises((UnsafeArchive, zipfile.BadZipFile, InputError)):
-        safe_extract(z, tmp_path / "out")
-
-
 def test_not_a_zip(tmp_path: Path) -> None:
     p = tmp_path / "x.zip"
     p.write_bytes(b"not a zip")
     with pytest.raises(InputError) as exc:
         safe_extract(p, tmp_path / "out")
     assert exc.value.code == "bad_archive"
+
+
+@pytest.mark.parametrize("damage", ["deflate", "crc"])
+def test_damaged_member_data_is_a_bad_archive_not_a_traceback(tmp_path: Path, damage: str) -> None:
+    """The headers are valid, so the archive is accepted; the member's data is broken and only reading
+    it fails (zlib.error for a broken deflate stream, BadZipFile for a CRC mismatch)."""
+    payload = bytes(range(256)) * 64
+    z = _zip(tmp_path / "d.zip", {"ok.txt": b"fine", "paper.txt": payload})
+    data = bytearray(z.read_bytes())
+    local = data.find(b"PK\x03\x04", 1)  # the second member's local header
+    body = local + 30 + len("paper.txt")
+    if damage == "deflate":
+        data[body : body + 8] = b"\xff" * 8
+    else:
+        cd = data.rfind(b"PK\x01\x02")
+        data[local + 14 : local + 18] = data[cd + 16 : cd + 20] = b"\x00\x00\x00\x00"
+    z.write_bytes(bytes(data))
+    with pytest.raises(InputError) as exc:
+        safe_extract(z, tmp_path / "out")
+    assert exc.value.code == "bad_archive"
+    assert "paper.txt" in str(exc.value)
+
+
+def test_lying_sizes_are_a_clear_error(tmp_path: Path) -> None:
+    z = _zip(tmp_path / "lie.zip", {"a.txt": b"y" * 10000}, compression=zipfile.ZIP_STORED)
+    data = bytearray(z.read_bytes())
+    cd = data.rfind(b"PK\x01\x02")
+    data[cd + 24 : cd + 28] = (100).to_bytes(4, "little")
+    z.write_bytes(bytes(data))
+    with pytest.raises(InputError) as exc:
+        safe_extract(z, tmp_path / "out")
+    assert exc.value.code in {"bad_archive", "unsafe_archive"}
