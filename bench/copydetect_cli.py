@@ -7,6 +7,10 @@ every reference (copydetect has no index: its cost is linear in the corpus) and 
 ``score.py`` reads. Every reported slice counts as a passage, with no display threshold: the most
 favourable reading of its recall. Used by ``make bench`` (issue 11: "compare with copydetect in the same
 run"); never part of the product.
+
+copydetect hashes k-grams with Python's ``hash()``, which is salted per process: fingerprints pickled by
+``corpus add`` would never match those of a later ``check`` process (0 detections, silently). ``main``
+therefore re-executes itself once with a fixed ``PYTHONHASHSEED`` so every process hashes alike.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import pickle
 import sys
 from pathlib import Path
@@ -76,7 +81,14 @@ def check(paper: Path, corpus: Path) -> dict[str, Any]:
     }
 
 
+HASH_SEED = "0"
+
+
 def main(argv: list[str] | None = None) -> int:
+    if os.environ.get("PYTHONHASHSEED") != HASH_SEED:
+        args = sys.argv[1:] if argv is None else argv
+        env = {**os.environ, "PYTHONHASHSEED": HASH_SEED}
+        os.execve(sys.executable, [sys.executable, "-m", "bench.copydetect_cli", *args], env)
     ap = argparse.ArgumentParser(prog="copydetect_cli")
     sub = ap.add_subparsers(dest="cmd", required=True)
     a = sub.add_parser("corpus")
