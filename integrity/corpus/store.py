@@ -143,7 +143,7 @@ class Corpus:
             raise
 
     def open_index(self, kind: str) -> BandIndex:
-        """Another index of this corpus (e.g. sentence fingerprints) on the same engine as the LSH bands."""
+        """An index of this corpus on the engine of its LSH bands (``"fp"``: the sentence fingerprints)."""
         return open_index(self.backend, self.settings, self.conn, self.namespace, kind)
 
     # ------------------------------------------------------------------ open / close
