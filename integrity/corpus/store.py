@@ -192,6 +192,9 @@ class Corpus:
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise CorpusError(f"比对库已损坏：{db}（{exc}）", code="corpus_corrupt") from exc
+        except BaseException:  # e.g. an index engine unreachable, or another process upgrading the corpus
+            conn.close()
+            raise
 
     @staticmethod
     def _init_schema(conn: sqlite3.Connection, settings: Settings, namespace: str) -> None:

@@ -9,7 +9,8 @@ seam in batches, then drops the old table and records format 3 in one SQLite com
 Why it is safe to interrupt: the whole upgrade holds the corpus write lock (``BEGIN IMMEDIATE``), and the
 old table and ``format_version = 2`` disappear only in its final commit. A crash before that leaves a
 format-2 corpus; the next open clears the ``"fp"`` index (which may hold part of the entries on
-Redis/PostgreSQL) and starts again. Another process opening the corpus meanwhile waits for the lock.
+Redis/PostgreSQL; its key space belongs to this corpus alone, like that of the LSH bands) and starts
+again. Another process opening the corpus meanwhile waits for the lock (then ``corpus_busy``).
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ def upgrade_2_to_3(conn: sqlite3.Connection, fp_index: BandIndex, cache_kib: int
     try:
         conn.execute("BEGIN IMMEDIATE")
     except sqlite3.OperationalError as exc:
+        if "locked" not in str(exc) and "busy" not in str(exc):
+            raise
         raise CorpusError(
             f"比对库正在由另一进程升级格式（句子指纹迁入索引后端），请稍后重试：{exc}", code="corpus_busy"
         ) from exc
