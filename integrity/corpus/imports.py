@@ -135,7 +135,8 @@ def import_jsonl(
     if batch < 1:
         raise CorpusError(f"批大小应为正整数：{batch}")
     cp = load_checkpoint(checkpoint, source)
-    corpus.lsh.bulk = True
+    for index in corpus.indexes:
+        index.bulk = True
     try:
         for records, end in _batches(source, cp.offset, batch):
             corpus.add(records)
@@ -144,8 +145,10 @@ def import_jsonl(
             if progress:
                 progress(len(records))
     finally:
-        corpus.lsh.bulk = False
-    corpus.lsh.compact()
+        for index in corpus.indexes:
+            index.bulk = False
+    for index in corpus.indexes:
+        index.compact()
     checkpoint.unlink(missing_ok=True)
     return cp
 

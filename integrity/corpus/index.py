@@ -3,8 +3,9 @@
 Why a ``Protocol`` and one factory: the store, the CLI, the API and the benchmarks talk to an index only
 through ``BandIndex``; which engine holds it (the corpus SQLite file, Redis, PostgreSQL) is decided here
 from the settings and recorded in the corpus ``meta`` table, and no other module names a backend. A
-``kind`` selects one of several independent indexes of the same corpus (``"lsh"``: chunk band hashes;
-other kinds, e.g. sentence fingerprints, get their own table / key space on the same engine).
+``kind`` selects one of several independent indexes of the same corpus (``"lsh"``: chunk band hashes,
+``"fp"``: the winnowed sentence fingerprints of ``winnow.py``), each with its own table / key space on the
+same engine, so a corpus on PostgreSQL or Redis keeps all its index entries there.
 
 Contract of the write methods: ``add``/``remove`` may buffer; ``flush`` writes the buffer inside the open
 corpus transaction; ``commit`` makes it durable after the SQLite commit; ``rollback`` undoes everything
@@ -44,8 +45,10 @@ class BandIndex(Protocol):
 
     def remove(self, rowid: int, doc_id: str, hashes: np.ndarray) -> None: ...
 
-    def query(self, hashes: np.ndarray) -> Counter[Any]:
-        """How many distinct query hashes each document key shares."""
+    def query(self, hashes: np.ndarray, max_df: int | None = None) -> Counter[Any]:
+        """How many distinct query hashes each document key shares. With ``max_df``, a query hash held
+        by more than ``max_df`` documents counts for nobody (a stock phrase, not evidence of copying);
+        the cut is exact on every backend, so all engines return the same counts."""
         ...
 
     def flush(self) -> None: ...

@@ -1,4 +1,5 @@
-"""LSH band tables: in the corpus SQLite file (default) or in Redis (both ``BandIndex``, see ``index.py``).
+"""Band tables (LSH bands, sentence fingerprints): in the corpus SQLite file (default) or in Redis (both
+``BandIndex``, see ``index.py``).
 
 Why not datasketch's ``MinHashLSH``: its in-memory index must be rebuilt (or unpickled) on every open and
 its Redis storage pickles keys. Here a band bucket is a row ``(band_hash, doc)`` of an indexed SQLite
@@ -48,14 +49,23 @@ class SqliteLsh:
         vals = [(int(h), rowid) for h in np.unique(hashes)]
         self.conn.executemany(f"DELETE FROM {self.table} WHERE h = ? AND doc = ?", vals)
 
-    def query(self, hashes: np.ndarray) -> Counter[Any]:
-        """Number of distinct query band hashes each document shares."""
+    def query(self, hashes: np.ndarray, max_df: int | None = None) -> Counter[Any]:
+        """Number of distinct query band hashes each document shares (rows are unique per (h, doc))."""
         hits: Counter[Any] = Counter()
         uniq = [int(h) for h in np.unique(hashes)]
         for i in range(0, len(uniq), _SQL_BATCH):
             part = uniq[i : i + _SQL_BATCH]
-            q = f"SELECT doc FROM {self.table} WHERE h IN ({','.join('?' * len(part))})"
-            hits.update(r[0] for r in self.conn.execute(q, part))
+            marks = ",".join("?" * len(part))
+            if max_df is None:
+                q = f"SELECT doc FROM {self.table} WHERE h IN ({marks})"
+                hits.update(r[0] for r in self.conn.execute(q, part))
+                continue
+            by_hash: dict[int, list[int]] = {}
+            for h, doc in self.conn.execute(f"SELECT h, doc FROM {self.table} WHERE h IN ({marks})", part):
+                by_hash.setdefault(h, []).append(doc)
+            for docs in by_hash.values():
+                if len(docs) <= max_df:
+                    hits.update(docs)
         return hits
 
     def entries(self) -> int:
@@ -162,12 +172,19 @@ class RedisLsh:
         self.flush()
         self._journal = []
 
-    def query(self, hashes: np.ndarray) -> Counter[Any]:
+    def query(self, hashes: np.ndarray, max_df: int | None = None) -> Counter[Any]:
+        """Members of each distinct query hash's set; with ``max_df`` the sizes are read first (one
+        pipelined ``SCARD`` round) so a stock phrase's large set is never transferred."""
         import redis
 
         keys = self._keys(hashes)
         hits: Counter[Any] = Counter()
         try:
+            if max_df is not None:
+                pipe = self.r.pipeline(transaction=False)
+                for k in keys:
+                    pipe.scard(k)
+                keys = [k for k, n in zip(keys, pipe.execute(), strict=True) if 0 < int(n) <= max_df]
             pipe = self.r.pipeline(transaction=False)
             for k in keys:
                 pipe.smembers(k)

@@ -286,8 +286,9 @@ class PostgresLsh:
         self._dirty = False
 
     # ------------------------------------------------------------------ reads
-    def query(self, hashes: np.ndarray) -> Counter[Any]:
-        """Documents sharing each distinct query band hash (matched on bucket and 32-bit tag)."""
+    def query(self, hashes: np.ndarray, max_df: int | None = None) -> Counter[Any]:
+        """Documents sharing each distinct query band hash (matched on bucket and 32-bit tag); with
+        ``max_df``, a (bucket, tag) held by more than ``max_df`` documents is dropped (``_df_cut``)."""
         import psycopg
 
         hits: Counter[Any] = Counter()
@@ -312,7 +313,9 @@ class PostgresLsh:
         eb = np.repeat(np.fromiter((int(r[0]) for r in rows), dtype=np.int64, count=len(rows)), lens)
         ekey = (eb.astype(np.uint64) << np.uint64(32)) | e["tag"].astype(np.uint64)
         qkey = (qb.astype(np.uint64) << np.uint64(32)) | qt.astype(np.uint64)
-        docs, counts = np.unique(e["doc"][np.isin(ekey, qkey)], return_counts=True)
+        hit = np.isin(ekey, qkey)
+        matched = e["doc"][hit] if max_df is None else _df_cut(ekey[hit], e["doc"][hit], max_df)
+        docs, counts = np.unique(matched, return_counts=True)
         hits.update(dict(zip(docs.tolist(), counts.tolist(), strict=True)))
         return hits
 
@@ -351,6 +354,19 @@ class PostgresLsh:
 
     def close(self) -> None:
         self.conn.close()
+
+
+def _df_cut(keys: np.ndarray, docs: np.ndarray, max_df: int) -> np.ndarray:
+    """Documents of the distinct (key, document) pairs whose key is held by at most ``max_df``
+    documents (a key is ``bucket << 32 | tag``, so each query hash is judged on its own)."""
+    if len(keys) == 0:
+        return docs
+    order = np.lexsort((docs, keys))
+    keys, docs = keys[order], docs[order]
+    first = np.r_[True, (keys[1:] != keys[:-1]) | (docs[1:] != docs[:-1])]
+    keys, docs = keys[first], docs[first]
+    _, where, df = np.unique(keys, return_inverse=True, return_counts=True)
+    return docs[df[where] <= max_df]
 
 
 def _redact(url: str) -> str:

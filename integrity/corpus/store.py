@@ -1,11 +1,12 @@
-"""The reference corpus on disk: one SQLite file with documents, match keys and (by default) LSH bands.
+"""The reference corpus on disk: one SQLite file with documents, match keys and (by default) the indexes.
 
 Why this layout: a corpus of 100k papers must reopen instantly in a fresh ``integrity check`` process,
-so nothing is rebuilt on open — the band index is an indexed SQLite table (or Redis / PostgreSQL, see
-``index.py``) and each document keeps its normalised match key and a compact offset map next to its
-text, so the aligner never re-normalises sources. Every ``add``/``remove`` is one transaction: a failed
-import leaves the corpus as it was. Fingerprint parameters are fixed per corpus (stored in ``meta``) so a
-later change of settings cannot silently make queries miss the stored bands.
+so nothing is rebuilt on open — the LSH band index and the sentence fingerprint index are indexed
+SQLite tables (or both in Redis / PostgreSQL, see ``index.py``) and each document keeps its normalised
+match key and a compact offset map next to its text, so the aligner never re-normalises sources. Every
+``add``/``remove`` is one transaction: a failed import leaves the corpus as it was. Fingerprint parameters
+are fixed per corpus (stored in ``meta``) so a later change of settings cannot silently make queries miss
+the stored bands. A corpus of the previous format is upgraded in place on open (``upgrade.py``).
 """
 
 from __future__ import annotations
@@ -29,13 +30,16 @@ import numpy as np
 
 from integrity.corpus.fingerprint import MinHasher, band_hashes, chunk_spans
 from integrity.corpus.index import BandIndex, open_index
-from integrity.corpus.winnow import WinnowIndex
+from integrity.corpus.upgrade import upgrade_2_to_3
+from integrity.corpus.winnow import INDEX_KIND, MAX_DF, key_hashes
 from integrity.errors import CorpusError
 from integrity.settings import Settings, get_settings
 from integrity.text.normalise import MatchKey, match_key
 
 DB_NAME = "corpus.sqlite"
-FORMAT_VERSION = 2  # 2: word tokens for Latin text + token ends in keymap (issue 11)
+FORMAT_VERSION = 3  # 2: word tokens for Latin text + token ends in keymap (issue 11); 3: sentence
+# fingerprints in the "fp" index on the corpus's backend instead of a table fp(h, doc) (issue 12)
+UPGRADABLE_FORMATS = (2,)  # opened and upgraded in place (upgrade.py); older ones need a re-import
 MAX_DOC_CHARS = 2_000_000
 WRITE_CACHE_KIB = 256 * 1024  # page cache while importing (random B-tree inserts); reset after
 QUERY_STRIDE_DIV = 3  # query windows every chunk_chars / 3 characters (/4 found nothing more on dev)
@@ -126,12 +130,20 @@ class Corpus:
         # The backend is fixed when the corpus is created (``meta``), like the fingerprint parameters.
         self.backend = self._meta("lsh_backend") or settings.lsh_backend
         self.lsh: BandIndex = open_index(self.backend, settings, conn, namespace)
-        # sentence-level fingerprints (issue 11): in the corpus SQLite file beside the documents, whatever
-        # the LSH backend (they are read with the documents' rowids in the same transaction)
-        self.winnow = WinnowIndex(conn)
+        # sentence-level fingerprints (winnow.py) on the same engine, so query keys are of one kind
+        self.indexes: tuple[BandIndex, ...] = (self.lsh,)
+        try:
+            self.fp: BandIndex = self.open_index(INDEX_KIND)
+            self.indexes = (self.lsh, self.fp)
+            if self._meta("format_version") != str(FORMAT_VERSION):
+                upgrade_2_to_3(conn, self.fp, WRITE_CACHE_KIB)
+        except BaseException:
+            for index in self.indexes:
+                index.close()
+            raise
 
     def open_index(self, kind: str) -> BandIndex:
-        """Another index of this corpus (e.g. sentence fingerprints) on the same engine as the LSH bands."""
+        """An index of this corpus on the engine of its LSH bands (``"fp"``: the sentence fingerprints)."""
         return open_index(self.backend, self.settings, self.conn, self.namespace, kind)
 
     # ------------------------------------------------------------------ open / close
@@ -180,6 +192,9 @@ class Corpus:
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise CorpusError(f"比对库已损坏：{db}（{exc}）", code="corpus_corrupt") from exc
+        except BaseException:  # e.g. an index engine unreachable, or another process upgrading the corpus
+            conn.close()
+            raise
 
     @staticmethod
     def _init_schema(conn: sqlite3.Connection, settings: Settings, namespace: str) -> None:
@@ -216,13 +231,14 @@ class Corpus:
     def _load_params(self) -> FingerprintParams:
         fmt = self._meta("format_version")
         raw = self._meta("params")
-        if fmt is not None and fmt.isdigit() and int(fmt) < FORMAT_VERSION:
+        if fmt is not None and fmt.isdigit() and int(fmt) < min(UPGRADABLE_FORMATS):
             raise CorpusError(
                 f"比对库格式版本过旧：{fmt}（当前版本需要 {FORMAT_VERSION}：检测引擎已升级，英文按词比对、"
                 f"新增句子级指纹索引）。请删除目录 {self.directory} 后用 integrity corpus add 重新导入",
                 code="corpus_format_outdated",
             )
-        if fmt != str(FORMAT_VERSION) or raw is None:
+        upgradable = fmt is not None and fmt.isdigit() and int(fmt) in UPGRADABLE_FORMATS
+        if (fmt != str(FORMAT_VERSION) and not upgradable) or raw is None:
             raise CorpusError(
                 f"比对库格式版本不受支持：{fmt}（需要 {FORMAT_VERSION}）", code="corpus_corrupt"
             )
@@ -232,7 +248,8 @@ class Corpus:
             raise CorpusError("比对库参数已损坏", code="corpus_corrupt") from exc
 
     def close(self) -> None:
-        self.lsh.close()
+        for index in self.indexes:
+            index.close()
         self.conn.close()
 
     def __enter__(self) -> Corpus:
@@ -270,15 +287,16 @@ class Corpus:
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield
-            self.lsh.flush()
-            self.winnow.flush()
+            for index in self.indexes:
+                index.flush()
             self.conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'version'")
             self.conn.execute("COMMIT")
-            self.lsh.commit()
+            for index in self.indexes:
+                index.commit()
         except BaseException:
             self.conn.execute("ROLLBACK")
-            self.lsh.rollback()
-            self.winnow.rollback()
+            for index in self.indexes:
+                index.rollback()
             raise
         finally:
             # back to SQLite's default page cache: a long-lived reader keeps no large cache (RSS)
@@ -287,7 +305,7 @@ class Corpus:
     def _remove_row(self, rowid: int, doc_id: str, key_blob: bytes) -> None:
         key = zlib.decompress(key_blob).decode("utf-8")
         self.lsh.remove(rowid, doc_id, self.chunk_bands(key))
-        self.winnow.remove(rowid, key)
+        self.fp.remove(rowid, doc_id, key_hashes(key))
         self.conn.execute("DELETE FROM docs WHERE rowid = ?", (rowid,))
 
     @_locked
@@ -322,7 +340,7 @@ class Corpus:
                 )
                 rowid = int(cur.lastrowid or 0)
                 self.lsh.add(rowid, rec.id, bands)
-                self.winnow.add(rowid, mk.text)
+                self.fp.add(rowid, rec.id, key_hashes(mk.text))
                 n += 1
                 if progress:
                     progress(1)
@@ -415,17 +433,9 @@ class Corpus:
     @_locked
     def sentence_candidates(self, key: str, limit: int) -> builtins.list[tuple[Any, int]]:
         """Documents sharing winnowed fingerprints with ``key`` (short copied sentences), most first;
-        keys as ``load`` expects them (rowids, or ids for the Redis LSH backend)."""
-        hits = self.winnow.query(key).most_common(limit)
-        if self.lsh.keys_are_rowids or not hits:
-            return hits
-        ids = dict(
-            self.conn.execute(
-                f"SELECT rowid, id FROM docs WHERE rowid IN ({','.join('?' * len(hits))})",
-                [r for r, _ in hits],
-            ).fetchall()
-        )
-        return [(ids[r], n) for r, n in hits if r in ids]
+        fingerprints held by more than ``MAX_DF`` documents are ignored. Keys as ``load`` expects them
+        (the fingerprint index is on the LSH bands' engine, so its keys are of the same kind)."""
+        return self.fp.query(key_hashes(key), max_df=MAX_DF).most_common(limit)
 
     @_locked
     def describe(self) -> dict[str, Any]:
@@ -454,7 +464,7 @@ class Corpus:
             "index_bytes": int(index_bytes),
             "index_in_memory": self.lsh.in_memory,
             "index_bytes_per_document": round(index_bytes / docs, 1) if docs else 0.0,
-            "fingerprint_entries": self.winnow.entries(),
-            "fingerprint_bytes_per_document": round(self.winnow.size_bytes() / docs, 1) if docs else 0.0,
+            "fingerprint_entries": self.fp.entries(),
+            "fingerprint_bytes_per_document": round(self.fp.size_bytes() / docs, 1) if docs else 0.0,
             "created_at": self._meta("created_at"),
         }
