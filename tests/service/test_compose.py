@@ -47,7 +47,9 @@ def test_compose_config_is_valid_and_scaled_out() -> None:
     for name in ("api", "worker"):
         env = services[name]["environment"]
         assert env["INTEGRITY_QUEUE_BACKEND"] == "celery"
-        assert env["INTEGRITY_LSH_BACKEND"] == "redis"
+        assert env["INTEGRITY_LSH_BACKEND"] == "postgres"  # province scale: the index on disk, not in RAM
+        assert env["INTEGRITY_LSH_POSTGRES_URL"].startswith("postgresql://integrity:")
+        assert env["INTEGRITY_LSH_POSTGRES_URL"].endswith("@postgres:5432/integrity")
         assert env["INTEGRITY_DATABASE_URL"].startswith("postgresql+psycopg://")
         assert int(env["INTEGRITY_CELERY_VISIBILITY_TIMEOUT_S"]) > int(env["INTEGRITY_TASK_TIME_LIMIT_S"])
         deps = services[name]["depends_on"]
