@@ -48,6 +48,19 @@ def corpus_add(corpus: Path, files: list[Path]) -> None:
         pickle.dump(refs, fh)
 
 
+def _paired(ref_slices: Any, n: int, count: int) -> tuple[int, int]:
+    """The source slice reported with the paper's ``n``-th slice. copydetect merges overlapping slices in
+    each file on its own, so the two lists can differ in length and carry no pairing; equal lengths are
+    paired in order, otherwise by rank (the n-th of ``count`` paper slices with the proportional source
+    slice). Only the source side of a detection depends on this choice; score.py's suspicious-only
+    plagdet does not."""
+    m = len(ref_slices[0])
+    if m == 0:
+        return 0, 0
+    j = n if m == count else round(n * (m - 1) / max(count - 1, 1))
+    return int(ref_slices[0][j]), int(ref_slices[1][j])
+
+
 def check(paper: Path, corpus: Path) -> dict[str, Any]:
     from copydetect.detector import compare_files
 
@@ -62,8 +75,9 @@ def check(paper: Path, corpus: Path) -> dict[str, Any]:
         if overlap <= 0:
             continue
         passages = []
-        for a, b, c, d in zip(slices[0], slices[1], ref_slices[0], ref_slices[1], strict=True):
-            passages.append({"start": int(a), "end": int(b), "source_start": int(c), "source_end": int(d)})
+        for n, (a, b) in enumerate(zip(slices[0], slices[1], strict=True)):
+            c, d = _paired(ref_slices, n, len(slices[0]))
+            passages.append({"start": int(a), "end": int(b), "source_start": c, "source_end": d})
             for i in range(int(a), min(int(b), len(text))):
                 covered[i] = True
         sources.append({"doc_id": name, "ratio": 0.0, "passages": passages})

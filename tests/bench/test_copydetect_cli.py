@@ -43,3 +43,12 @@ def test_check_in_a_new_process_finds_what_corpus_add_fingerprinted(tmp_path: Pa
     sources = out["similarity"]["sources"]
     assert [s["doc_id"] for s in sources] == ["src-1"]
     assert out["similarity"]["copied_chars"] >= 40
+
+
+def test_unequal_slice_lists_are_paired_by_rank_not_refused() -> None:
+    from bench.copydetect_cli import _paired
+
+    refs = ([10, 50], [20, 60])
+    assert [_paired(refs, n, 2) for n in range(2)] == [(10, 20), (50, 60)]
+    assert [_paired(refs, n, 3) for n in range(3)] == [(10, 20), (10, 20), (50, 60)]
+    assert _paired(([], []), 0, 1) == (0, 0)
