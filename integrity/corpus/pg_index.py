@@ -273,8 +273,15 @@ class PostgresLsh:
                     )
                 )
                 cur.execute(self._q("UPDATE {s}.meta SET gens = 0 WHERE name = %s"), (self.key,))
-                cur.execute(self._q("ANALYZE {s}.{t}"))  # fresh statistics for the rewritten table
             self.conn.commit()
+            # One pass that sets the rewritten rows' hint bits and statistics. Without it every query
+            # dirtied (and later wrote back) a few thousand pages it only read (measured at 100k
+            # documents: 3,500 dirtied buffers per query), until autovacuum got there.
+            self.conn.autocommit = True
+            try:
+                self.conn.execute(self._q("VACUUM (FREEZE, ANALYZE) {s}.{t}"))
+            finally:
+                self.conn.autocommit = False
         except psycopg.Error as exc:
             self.conn.rollback()
             raise CorpusError(f"整理 PostgreSQL 索引失败：{exc}", code="lsh_backend_unavailable") from exc
@@ -302,28 +309,44 @@ class PostgresLsh:
         if hashes.size == 0:
             return hits
         qb, qt = _split(hashes, self.bits)
+        buckets = np.unique(qb)
         try:
             with self.conn.cursor(binary=True) as cur:
                 cur.execute(_READ_PLAN)
+                # One result row of three byte strings instead of one row per bucket, and the bucket list
+                # as one array literal: psycopg's per-element adaptation of a 5,000-int list and per-row
+                # decoding cost more client CPU (~20 ms) than the server's whole lookup.
                 cur.execute(
-                    self._q("SELECT bucket, seg FROM {s}.{t} WHERE bucket = ANY(%s)"), (np.unique(qb).tolist(),)
+                    self._q(
+                        "SELECT string_agg(int4send(bucket), ''::bytea), string_agg(int4send(length(seg)),"
+                        " ''::bytea), string_agg(seg, ''::bytea) FROM {s}.{t} WHERE bucket = ANY(%s::int4[])"
+                    ),
+                    ("{" + ",".join(map(str, buckets.tolist())) + "}",),
                 )
-                rows = cur.fetchall()
+                row = cur.fetchone()
             if not self._dirty:
                 self.conn.rollback()  # end the read transaction: no idle snapshot holding back vacuum
         except psycopg.Error as exc:
             if not self._dirty:
                 self.conn.rollback()
             raise CorpusError(f"查询 PostgreSQL 索引失败：{exc}", code="lsh_backend_unavailable") from exc
-        if not rows:
+        if row is None or row[2] is None:
             return hits
-        segs = [bytes(r[1]) for r in rows]
-        lens = np.fromiter((len(s) // 8 for s in segs), dtype=np.int64, count=len(segs))
-        e = np.frombuffer(b"".join(segs), dtype=ENTRY)
-        eb = np.repeat(np.fromiter((int(r[0]) for r in rows), dtype=np.int64, count=len(rows)), lens)
-        ekey = (eb.astype(np.uint64) << np.uint64(32)) | e["tag"].astype(np.uint64)
-        qkey = (qb.astype(np.uint64) << np.uint64(32)) | qt.astype(np.uint64)
-        docs, counts = np.unique(e["doc"][np.isin(ekey, qkey)], return_counts=True)
+        # the three aggregates read the same rows in the same order: bucket i owns lens[i] entries
+        lens = np.frombuffer(row[1], dtype=">i4") // ENTRY.itemsize
+        e = np.frombuffer(row[2], dtype=ENTRY)
+        # query tags sorted by (bucket, tag); a bucket holds 1 query tag, rarely 2-3
+        order = np.lexsort((qt, qb))
+        kb, kt = qb[order], qt[order]
+        first = np.flatnonzero(np.r_[True, kb[1:] != kb[:-1]])
+        mult = np.diff(np.r_[first, len(kb)])
+        ei = np.repeat(np.searchsorted(buckets, np.frombuffer(row[0], dtype=">i4")), lens)  # entry → bucket
+        tags = e["tag"]
+        match = tags == kt[first][ei]
+        for k in range(1, int(mult.max())):
+            more = mult > k
+            match |= more[ei] & (tags == kt[np.where(more, first + k, first)][ei])
+        docs, counts = np.unique(e["doc"][match], return_counts=True)
         hits.update(dict(zip(docs.tolist(), counts.tolist(), strict=True)))
         return hits
 
