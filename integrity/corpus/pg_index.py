@@ -45,6 +45,11 @@ AUTO_COMPACT_GENERATIONS = 32  # uncompacted batches after which a commit compac
 _READ_PLAN = "SELECT set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true)"
 
 
+def _int4_array(values: list[int]) -> str:
+    """An ``int4[]`` literal: one string parameter instead of psycopg adapting thousands of ints."""
+    return "{" + ",".join(map(str, values)) + "}"
+
+
 def _split(hashes: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray]:
     """(bucket, tag) of signed 64-bit band hashes."""
     u = np.unique(hashes).view(np.uint64)
@@ -194,11 +199,13 @@ class PostgresLsh:
         buckets = np.unique(np.concatenate(self._remove_buckets)).tolist()
         gone = np.fromiter(self._removes, dtype=np.uint32, count=len(self._removes))
         self._removes, self._remove_buckets = set(), []
+        cur.execute(_READ_PLAN)  # as in ``query``: a delete must not scan the whole table either
         cur.execute(
             self._q(
-                "SELECT bucket, gen, seg FROM {s}.{t} WHERE bucket = ANY(%s) ORDER BY bucket, gen FOR UPDATE"
+                "SELECT bucket, gen, seg FROM {s}.{t} WHERE bucket = ANY(%s::int4[])"
+                " ORDER BY bucket, gen FOR UPDATE"
             ),
-            (buckets,),
+            (_int4_array(buckets),),
         )
         keep: list[tuple[int, int, bytes]] = []
         drop: list[tuple[int, int]] = []
@@ -321,7 +328,7 @@ class PostgresLsh:
                         "SELECT string_agg(int4send(bucket), ''::bytea), string_agg(int4send(length(seg)),"
                         " ''::bytea), string_agg(seg, ''::bytea) FROM {s}.{t} WHERE bucket = ANY(%s::int4[])"
                     ),
-                    ("{" + ",".join(map(str, buckets.tolist())) + "}",),
+                    (_int4_array(buckets.tolist()),),
                 )
                 row = cur.fetchone()
             if not self._dirty:
