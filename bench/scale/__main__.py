@@ -76,15 +76,16 @@ def plot() -> None:
         for r in json.loads(f.read_text())["runs"]
     ]
     fig, axes = plt.subplots(1, 3, figsize=(13, 4))
-    for run, label in runs:
+    for i, (run, label) in enumerate(runs):
+        style = {"marker": "o", "color": f"C{i % 10}", "label": label}  # one colour per run in all panels
         pts = [p for p in run["points"] if "skipped" not in p]
         if not pts:
             continue
         xs = [p["docs"] for p in pts]
-        axes[0].plot(xs, [p["query_ms_p50"] for p in pts], "o-", label=label)
-        axes[1].plot(xs, [p["ram_bytes_per_doc"] / 1024 for p in pts], "o-", label=label)
+        axes[0].plot(xs, [p["query_ms_p50"] for p in pts], **style)
+        axes[1].plot(xs, [p["ram_bytes_per_doc"] / 1024 for p in pts], **style)
         if any(p["disk_bytes_per_doc"] for p in pts):  # Redis: in RAM, no disk curve
-            axes[2].plot(xs, [p["disk_bytes_per_doc"] / 1024 for p in pts], "o-", label=label)
+            axes[2].plot(xs, [p["disk_bytes_per_doc"] / 1024 for p in pts], **style)
     titles = ("query p50 (ms)", "RAM per document (KiB)", "disk per document (KiB)")
     for ax, title in zip(axes, titles, strict=True):
         ax.set_xscale("log")
@@ -92,6 +93,7 @@ def plot() -> None:
         ax.set_title(title)
         ax.grid(True, alpha=0.3)
         ax.legend()
+    axes[0].set_yscale("log")
     axes[1].set_yscale("log")
     fig.suptitle("Band index growth (2-vCPU host shared with parallel runs)")
     fig.tight_layout()
