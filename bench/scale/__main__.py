@@ -32,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--queries", type=int, default=40)
     ap.add_argument("--papers", type=int, default=20)
     ap.add_argument("--batch", type=int, default=10000)
+    ap.add_argument("--filler", type=float, default=0, help="pipeline: synthetic documents in the index only")
     ap.add_argument("--minutes", type=float, default=30.0, help="time budget per backend")
     ap.add_argument("--work", type=Path, default=Path("var/bench-scale"))
     ap.add_argument("--out-tag", default="", help="suffix of the result file (parallel runs)")
@@ -55,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
             from bench.scale.pipeline import run_backend as run_pipeline
 
             sizes = _sizes(a.sizes or "1e4")
-            run = run_pipeline(backend, sizes, a.work, a.papers, deadline)
+            run = run_pipeline(backend, sizes, a.work, a.papers, deadline, int(a.filler))
         result["runs"].append(run)
         (OUT / f"scale-{a.what}{a.out_tag}.json").write_text(json.dumps(result, ensure_ascii=False, indent=2))
     return 0
@@ -68,17 +69,23 @@ def plot() -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    runs = [r for f in sorted(OUT.glob("scale-index*.json")) for r in json.loads(f.read_text())["runs"]]
+    # one line per run, named by backend and result file (a later run of a backend is a separate line)
+    runs = [
+        (r, f"{r['backend']} [{f.stem.removeprefix('scale-index').strip('-')}]")
+        for f in sorted(OUT.glob("scale-index*.json"))
+        for r in json.loads(f.read_text())["runs"]
+    ]
     fig, axes = plt.subplots(1, 3, figsize=(13, 4))
-    for run in runs:
+    for i, (run, label) in enumerate(runs):
+        style = {"marker": "o", "color": f"C{i % 10}", "label": label}  # one colour per run in all panels
         pts = [p for p in run["points"] if "skipped" not in p]
         if not pts:
             continue
         xs = [p["docs"] for p in pts]
-        axes[0].plot(xs, [p["query_ms_p50"] for p in pts], "o-", label=run["backend"])
-        axes[1].plot(xs, [p["ram_bytes_per_doc"] / 1024 for p in pts], "o-", label=run["backend"])
+        axes[0].plot(xs, [p["query_ms_p50"] for p in pts], **style)
+        axes[1].plot(xs, [p["ram_bytes_per_doc"] / 1024 for p in pts], **style)
         if any(p["disk_bytes_per_doc"] for p in pts):  # Redis: in RAM, no disk curve
-            axes[2].plot(xs, [p["disk_bytes_per_doc"] / 1024 for p in pts], "o-", label=run["backend"])
+            axes[2].plot(xs, [p["disk_bytes_per_doc"] / 1024 for p in pts], **style)
     titles = ("query p50 (ms)", "RAM per document (KiB)", "disk per document (KiB)")
     for ax, title in zip(axes, titles, strict=True):
         ax.set_xscale("log")
@@ -86,6 +93,7 @@ def plot() -> None:
         ax.set_title(title)
         ax.grid(True, alpha=0.3)
         ax.legend()
+    axes[0].set_yscale("log")
     axes[1].set_yscale("log")
     fig.suptitle("Band index growth (2-vCPU host shared with parallel runs)")
     fig.tight_layout()

@@ -312,3 +312,40 @@ def test_backend_name_does_not_leak_out_of_the_index_seam() -> None:
                     if lsh and any(v in BACKENDS for v in consts):
                         offenders.append(f"{path}:{node.lineno}: compares a backend name")
     assert offenders == []
+
+
+@pytest.mark.parametrize("bits", [8, 22])
+def test_postgres_query_counts_equal_the_exact_sqlite_index(
+    postgres_url: str, tmp_path: Path, records: list[CorpusRecord], bits: int
+) -> None:
+    """Every document's count of shared distinct query band hashes equals the SQLite index (full 64-bit
+    hashes), before and after compaction: bucket/tag matching adds and loses nothing. ``bits=8`` puts
+    hundreds of entries and several query tags in one bucket; 22 is the default layout."""
+    schema = f"itest_{uuid.uuid4().hex[:8]}"
+    pg = Settings(
+        data_dir=tmp_path,
+        lsh_backend="postgres",
+        lsh_postgres_url=postgres_url,
+        lsh_postgres_schema=schema,
+        lsh_bucket_bits=bits,
+    )
+    try:
+        with (
+            Corpus.open(tmp_path / "sq", Settings(data_dir=tmp_path), create=True, namespace="eq") as sq,
+            Corpus.open(tmp_path / "pg", pg, create=True, namespace="eq") as pc,
+        ):
+            for c in (sq, pc):
+                c.add(records[:10])
+                c.add(records[10:20])  # a second generation before compaction
+                c.remove([records[3].id])
+            texts = [r.text for r in records[:24]] + ["\n".join(r.text for r in records[2:8])]
+            from integrity.text import match_key
+
+            keys = [match_key(t).text for t in texts]
+            expected = [sq.lsh.query(sq.query_bands(k)) for k in keys]
+            assert any(len(e) > 1 for e in expected)
+            assert [pc.lsh.query(pc.query_bands(k)) for k in keys] == expected
+            pc.lsh.compact()
+            assert [pc.lsh.query(pc.query_bands(k)) for k in keys] == expected
+    finally:
+        _pg_drop_schema(postgres_url, schema)
