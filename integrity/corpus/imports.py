@@ -135,7 +135,7 @@ def import_jsonl(
     if batch < 1:
         raise CorpusError(f"批大小应为正整数：{batch}")
     cp = load_checkpoint(checkpoint, source)
-    corpus.lsh.bulk = True
+    corpus.lsh.bulk = corpus.reword.bulk = True
     try:
         for records, end in _batches(source, cp.offset, batch):
             corpus.add(records)
@@ -144,8 +144,9 @@ def import_jsonl(
             if progress:
                 progress(len(records))
     finally:
-        corpus.lsh.bulk = False
+        corpus.lsh.bulk = corpus.reword.bulk = False
     corpus.lsh.compact()
+    corpus.reword.compact()
     checkpoint.unlink(missing_ok=True)
     return cp
 

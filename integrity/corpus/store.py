@@ -32,10 +32,14 @@ from integrity.corpus.index import BandIndex, open_index
 from integrity.corpus.winnow import WinnowIndex
 from integrity.errors import CorpusError
 from integrity.settings import Settings, get_settings
+from integrity.text.english import sentence_pair_hashes
 from integrity.text.normalise import MatchKey, match_key
 
 DB_NAME = "corpus.sqlite"
-FORMAT_VERSION = 2  # 2: word tokens for Latin text + token ends in keymap (issue 11)
+FORMAT_VERSION = (
+    3  # 2: word tokens for Latin text + token ends in keymap; 3: reworded-English index (issue 11)
+)
+REWORD_INDEX = "enpairs"  # sorted content-stem pairs of English sentences (integrity/text/english.py)
 MAX_DOC_CHARS = 2_000_000
 WRITE_CACHE_KIB = 256 * 1024  # page cache while importing (random B-tree inserts); reset after
 QUERY_STRIDE_DIV = 3  # query windows every chunk_chars / 3 characters (/4 found nothing more on dev)
@@ -129,6 +133,8 @@ class Corpus:
         # sentence-level fingerprints (issue 11): in the corpus SQLite file beside the documents, whatever
         # the LSH backend (they are read with the documents' rowids in the same transaction)
         self.winnow = WinnowIndex(conn)
+        # reworded English (issue 11): content-stem pairs per sentence, on the same engine as the bands
+        self.reword = self.open_index(REWORD_INDEX)
 
     def open_index(self, kind: str) -> BandIndex:
         """Another index of this corpus (e.g. sentence fingerprints) on the same engine as the LSH bands."""
@@ -233,6 +239,7 @@ class Corpus:
 
     def close(self) -> None:
         self.lsh.close()
+        self.reword.close()
         self.conn.close()
 
     def __enter__(self) -> Corpus:
@@ -272,22 +279,27 @@ class Corpus:
             yield
             self.lsh.flush()
             self.winnow.flush()
+            self.reword.flush()
             self.conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'version'")
             self.conn.execute("COMMIT")
             self.lsh.commit()
+            self.reword.commit()
         except BaseException:
             self.conn.execute("ROLLBACK")
             self.lsh.rollback()
             self.winnow.rollback()
+            self.reword.rollback()
             raise
         finally:
             # back to SQLite's default page cache: a long-lived reader keeps no large cache (RSS)
             self.conn.execute("PRAGMA cache_size = -2000")
 
-    def _remove_row(self, rowid: int, doc_id: str, key_blob: bytes) -> None:
+    def _remove_row(self, rowid: int, doc_id: str, key_blob: bytes, text_blob: bytes) -> None:
         key = zlib.decompress(key_blob).decode("utf-8")
         self.lsh.remove(rowid, doc_id, self.chunk_bands(key))
         self.winnow.remove(rowid, key)
+        text = zlib.decompress(text_blob).decode("utf-8")
+        self.reword.remove(rowid, doc_id, sentence_pair_hashes(text))
         self.conn.execute("DELETE FROM docs WHERE rowid = ?", (rowid,))
 
     @_locked
@@ -298,9 +310,11 @@ class Corpus:
         with self._transaction():
             for rec in records:
                 self._validate(rec)
-                old = self.conn.execute("SELECT rowid, key FROM docs WHERE id = ?", (rec.id,)).fetchone()
+                old = self.conn.execute(
+                    "SELECT rowid, key, text FROM docs WHERE id = ?", (rec.id,)
+                ).fetchone()
                 if old is not None:
-                    self._remove_row(int(old[0]), rec.id, old[1])
+                    self._remove_row(int(old[0]), rec.id, old[1], old[2])
                 mk = match_key(rec.text)
                 bands = self.chunk_bands(mk.text)
                 cur = self.conn.execute(
@@ -323,6 +337,7 @@ class Corpus:
                 rowid = int(cur.lastrowid or 0)
                 self.lsh.add(rowid, rec.id, bands)
                 self.winnow.add(rowid, mk.text)
+                self.reword.add(rowid, rec.id, sentence_pair_hashes(rec.text))
                 n += 1
                 if progress:
                     progress(1)
@@ -345,9 +360,11 @@ class Corpus:
         n = 0
         with self._transaction():
             for doc_id in ids:
-                row = self.conn.execute("SELECT rowid, key FROM docs WHERE id = ?", (doc_id,)).fetchone()
+                row = self.conn.execute(
+                    "SELECT rowid, key, text FROM docs WHERE id = ?", (doc_id,)
+                ).fetchone()
                 if row is not None:
-                    self._remove_row(int(row[0]), doc_id, row[1])
+                    self._remove_row(int(row[0]), doc_id, row[1], row[2])
                     n += 1
         return n
 
@@ -426,6 +443,16 @@ class Corpus:
             ).fetchall()
         )
         return [(ids[r], n) for r, n in hits if r in ids]
+
+    @_locked
+    def reword_candidates(self, text: str, limit: int) -> builtins.list[tuple[Any, int]]:
+        """Documents sharing sorted content-stem pairs with the English sentences of ``text`` (reworded,
+        translated or summarised copies, which keep few exact word runs), most shared pairs first; keys
+        as ``load`` expects them."""
+        hashes = sentence_pair_hashes(text)
+        if len(hashes) == 0:
+            return []
+        return self.reword.query(hashes).most_common(limit)
 
     @_locked
     def describe(self) -> dict[str, Any]:
