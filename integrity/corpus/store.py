@@ -225,7 +225,8 @@ class Corpus:
         if fmt is not None and fmt.isdigit() and int(fmt) < FORMAT_VERSION:
             raise CorpusError(
                 f"比对库格式版本过旧：{fmt}（当前版本需要 {FORMAT_VERSION}：检测引擎已升级，英文按词比对、"
-                f"新增句子级指纹索引）。请删除目录 {self.directory} 后用 integrity corpus add 重新导入",
+                f"新增句子级指纹索引和英文改写索引）。"
+                f"请删除目录 {self.directory} 后用 integrity corpus add 重新导入",
                 code="corpus_format_outdated",
             )
         if fmt != str(FORMAT_VERSION) or raw is None:

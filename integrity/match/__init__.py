@@ -15,7 +15,7 @@ import numpy as np
 from integrity.errors import InputError
 from integrity.match.align import GAP_S, K_WORDS, Anchor, Cluster, K, align, mostly_words
 from integrity.match.metrics import build_report, detect_references
-from integrity.match.reword import Fragment, reword_align
+from integrity.match.reword import Fragment, reword_align_many
 from integrity.models import Passage, SimilarityReport
 from integrity.text.english import sentences
 from integrity.text.normalise import MatchKey, match_key, passage_language
@@ -27,6 +27,9 @@ MAX_CANDIDATES = 12
 MAX_SENTENCE_CANDIDATES = 20  # from the winnowed fingerprint index (sentences copied from many papers)
 # English papers (issue 11): sources sharing sorted content-stem pairs (reworded, translated, summarised)
 MAX_REWORD_CANDIDATES = 40
+EXACT_COVER = (
+    0.8  # share of a reworded passage's paper side covered by anchor passages that makes it redundant
+)
 MIN_REWORD_PAIRS = 4  # fewer shared content-stem pairs cannot make MIN_SEEDS sentence seeds
 MIN_KEY_CHARS = 20
 TIE = 1.03  # sources within 3 % of the best match for a stretch are reported too
@@ -90,13 +93,20 @@ def compare(
         return completed[id(doc)]
 
     q_sentences = sentences(text) if reworded else []
+    rdocs = [full(d) for d, r in docs if r]
+    rfrags = dict(
+        zip(
+            (id(d) for d in rdocs),
+            reword_align_many(q_sentences, [sentences(d.record.text) for d in rdocs]),
+            strict=True,
+        )
+    )
     found: list[tuple[StoredDocument, list[Cluster]]] = []
     for doc, reword in docs:
         clusters = align(key.text, doc.key.text, qh, q_sorted, words=words)
         if reword:
             src = full(doc)
-            frags = reword_align(q_sentences, sentences(src.record.text))
-            clusters = _with_reworded(clusters, frags, key, src.key)
+            clusters = _with_reworded(clusters, rfrags[id(src)], key, src.key)
         if clusters:
             found.append((doc, clusters))
     kept, dup = _resolve_overlaps(found)
@@ -126,13 +136,18 @@ def _with_reworded(
 ) -> list[Cluster]:
     """Reworded passages (character offsets, ``reword.py``) joined with the anchor passages of the same
     source: an anchor passage overlapping a reworded one in the paper and in the source becomes part of
-    it. A reworded passage weighs its similarity times its length (``Cluster.matched`` ranks sources)."""
+    it; a reworded passage that anchor passages already cover (``EXACT_COVER``) adds nothing but looser
+    boundaries and is left out. A reworded passage weighs its similarity times its length
+    (``Cluster.matched`` ranks sources)."""
     out = list(clusters)
     for f in frags:
         q0, q1 = (int(x) for x in np.searchsorted(key.offsets, [f.q0, f.q1]))
         s0, s1 = (int(x) for x in np.searchsorted(skey.offsets, [f.s0, f.s1]))
         if q1 <= q0 or s1 <= s0:
             continue
+        exact = sum(max(0, min(c.q1, q1) - max(c.q0, q0)) for c in out)
+        if exact >= EXACT_COVER * (q1 - q0):
+            continue  # the anchors already explain it, with exact boundaries
         weight = max(1, round(f.similarity * min(q1 - q0, s1 - s0)))
         merged = Cluster(q0, q1, s0, s1, [Anchor(q0, s0, weight)])
         rest = []

@@ -22,6 +22,7 @@ Offsets are character offsets into the two texts given (the decoded input and th
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,7 +37,9 @@ GAP_SUMMARY = 24  # in the source, for summaries
 VALID_COS = 0.34
 MIN_SEEDS = 2
 MIN_CHARS = 150
+DENSE_CELLS = 4_000_000  # sentences x vocabulary up to which fragment vectors are summed densely
 SUMMARY_RATIO = 3.0  # a summary passage's source side is at least this many times its paper side
+STOCK_SOURCES = 4  # a paper sentence seeding with this many candidate sources is a stock sentence
 
 
 @dataclass
@@ -71,11 +74,19 @@ class _Vectors:
         self.sn = np.sqrt(np.asarray(self.s.multiply(self.s).sum(axis=1)).ravel())
         self.qb = (self.q > 0).astype(np.float64)
         self.sb = (self.s > 0).astype(np.float64)
+        # passages are validated many times (reclustering): dense rows when small, slicing CSR is slow
+        small = n * max(1, len(vocab)) <= DENSE_CELLS
+        self._qd = self.q.toarray() if small else None
+        self._sd = self.s.toarray() if small else None
 
     def cosine(self, i0: int, i1: int, j0: int, j1: int) -> float:
         """Cosine of the summed TF-IDF vectors of paper sentences i0..i1 and source sentences j0..j1."""
-        a = np.asarray(self.q[i0 : i1 + 1].sum(axis=0)).ravel()
-        b = np.asarray(self.s[j0 : j1 + 1].sum(axis=0)).ravel()
+        if self._qd is not None and self._sd is not None:
+            a = self._qd[i0 : i1 + 1].sum(axis=0)
+            b = self._sd[j0 : j1 + 1].sum(axis=0)
+        else:
+            a = np.asarray(self.q[i0 : i1 + 1].sum(axis=0)).ravel()
+            b = np.asarray(self.s[j0 : j1 + 1].sum(axis=0)).ravel()
         den = float(np.linalg.norm(a) * np.linalg.norm(b))
         return float(a @ b) / den if den else 0.0
 
@@ -150,12 +161,30 @@ def _drop_overlaps(frags: list[Fragment]) -> list[Fragment]:
 
 def reword_align(qs: list[Sentence], ss: list[Sentence]) -> list[Fragment]:
     """Reworded passages shared by a paper's sentences ``qs`` and a source's sentences ``ss``."""
-    if not qs or not ss:
-        return []
-    v = _Vectors(qs, ss)
-    seeds = _seeds(v)
-    if len(seeds) < MIN_SEEDS:
-        return []
+    return reword_align_many(qs, [ss])[0]
+
+
+def reword_align_many(qs: list[Sentence], sources: list[list[Sentence]]) -> list[list[Fragment]]:
+    """``reword_align`` against each of ``sources``. A paper sentence that seeds with
+    ``STOCK_SOURCES`` or more of them is a stock sentence (a licence notice, a site banner, a formula
+    of the field), not evidence of copying from any one of them, and seeds nothing (the same reasoning
+    as the document-frequency cap of the fingerprint index)."""
+    seeded = []
+    for ss in sources:
+        v = _Vectors(qs, ss) if qs and ss else None
+        seeded.append((ss, v, _seeds(v) if v is not None else []))
+    counts = Counter(i for _, _, seeds in seeded for i in {q for q, _ in seeds})
+    stock = {i for i, n in counts.items() if n >= STOCK_SOURCES}
+    out: list[list[Fragment]] = []
+    for ss, v, seeds in seeded:
+        seeds = [p for p in seeds if p[0] not in stock]
+        out.append(_passages(qs, ss, v, seeds) if v is not None and len(seeds) >= MIN_SEEDS else [])
+    return out
+
+
+def _passages(
+    qs: list[Sentence], ss: list[Sentence], v: _Vectors, seeds: list[tuple[int, int]]
+) -> list[Fragment]:
     frags = [f for f in _extend(seeds, qs, ss, v, GAP, GAP) if _long_enough(f)]
     summaries = [
         f

@@ -9,7 +9,7 @@ import pytest
 
 from integrity.corpus import Corpus, CorpusRecord
 from integrity.match import compare
-from integrity.match.reword import reword_align
+from integrity.match.reword import reword_align, reword_align_many
 from integrity.settings import Settings
 from integrity.text.english import content_stems, sentence_pair_hashes, sentences, stem
 
@@ -110,3 +110,14 @@ def test_reword_index_follows_removal(corpus: Corpus) -> None:
     corpus.remove(["rivers"])
     loaded = corpus.load([k for k, _ in corpus.reword_candidates(REWORDED, 5)], full=False)
     assert all(d.record.id != "rivers" for d in loaded)
+
+
+def test_stock_sentence_shared_by_many_sources_seeds_nothing() -> None:
+    """A banner every web page carries is not evidence of copying from any one of them."""
+    banner = (
+        "This article needs additional citations for verification. Please help improve this article by "
+        "adding citations to reliable sources. Unsourced material may be challenged and removed. "
+    )
+    pages = [sentences(banner + f"Page {i} is about topic number {i} and nothing else.") for i in range(5)]
+    assert all(reword_align(sentences(banner), p) for p in pages[:1])  # one page alone: it aligns
+    assert reword_align_many(sentences(banner + OWN), pages) == [[]] * 5
