@@ -26,7 +26,6 @@ from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import sparse
 
 from integrity.text.english import Sentence
 
@@ -37,7 +36,7 @@ GAP_SUMMARY = 24  # in the source, for summaries
 VALID_COS = 0.34
 MIN_SEEDS = 2
 MIN_CHARS = 150
-DENSE_CELLS = 4_000_000  # sentences x vocabulary up to which fragment vectors are summed densely
+SEED_BLOCK = 2048  # source sentences compared with the paper at once
 SUMMARY_RATIO = 3.0  # a summary passage's source side is at least this many times its paper side
 STOCK_SOURCES = 4  # a paper sentence seeding with this many candidate sources is a stock sentence
 
@@ -53,7 +52,9 @@ class Fragment:
 
 
 class _Vectors:
-    """Sparse TF-IDF rows of the sentences of both texts (IDF over those sentences)."""
+    """TF-IDF weights of the sentences of both texts (IDF over those sentences), as (row, stem, weight)
+    entries sorted by row, plus dense rows over the stems the two texts share (all a dot product
+    needs). Plain numpy: the check path does not import scipy (tests/integrity/text/test_normalise.py)."""
 
     def __init__(self, qs: list[Sentence], ss: list[Sentence]) -> None:
         vocab: dict[str, int] = {}
@@ -63,46 +64,59 @@ class _Vectors:
             for w in sent.stems:
                 cols.append(vocab.setdefault(w, len(vocab)))
                 rows.append(r)
-        n = len(qs) + len(ss)
-        tf = sparse.csr_matrix((np.ones(len(rows), dtype=np.float64), (rows, cols)), shape=(n, len(vocab)))
-        tf.sum_duplicates()
-        df = np.bincount(tf.indices, minlength=len(vocab))
-        self.idf = np.log(n / np.maximum(df, 1)) + 1.0
-        w = tf.multiply(self.idf[None, :]).tocsr()
-        self.q, self.s = w[: len(qs)], w[len(qs) :]
-        self.qn = np.sqrt(np.asarray(self.q.multiply(self.q).sum(axis=1)).ravel())
-        self.sn = np.sqrt(np.asarray(self.s.multiply(self.s).sum(axis=1)).ravel())
-        self.qb = (self.q > 0).astype(np.float64)
-        self.sb = (self.s > 0).astype(np.float64)
-        # passages are validated many times (reclustering): dense rows when small, slicing CSR is slow
-        small = n * max(1, len(vocab)) <= DENSE_CELLS
-        self._qd = self.q.toarray() if small else None
-        self._sd = self.s.toarray() if small else None
+        n, nv, nq = len(qs) + len(ss), max(1, len(vocab)), len(qs)
+        cells, tf = np.unique(np.asarray(rows, dtype=np.int64) * nv + np.asarray(cols), return_counts=True)
+        self.row, self.col = cells // nv, cells % nv
+        df = np.bincount(self.col, minlength=nv)
+        idf = np.log(n / np.maximum(df, 1)) + 1.0
+        self.w = tf * idf[self.col]
+        self.nv = nv
+        self.ptr = np.searchsorted(self.row, np.arange(n + 1))
+        norms = np.sqrt(np.bincount(self.row, weights=self.w * self.w, minlength=n))
+        self.qn, self.sn = norms[:nq], norms[nq:]
+        lengths = np.diff(self.ptr).astype(np.float64)  # distinct stems per sentence
+        self.ql, self.sl = lengths[:nq], lengths[nq:]
+        in_q = np.zeros(nv, dtype=bool)
+        in_q[self.col[self.row < nq]] = True
+        in_s = np.zeros(nv, dtype=bool)
+        in_s[self.col[self.row >= nq]] = True
+        shared = np.full(nv, -1, dtype=np.int64)
+        ids = np.nonzero(in_q & in_s)[0]
+        shared[ids] = np.arange(len(ids))
+        keep = shared[self.col] >= 0
+        self.q = np.zeros((nq, len(ids)), dtype=np.float32)
+        self.s = np.zeros((len(ss), len(ids)), dtype=np.float32)
+        qk = keep & (self.row < nq)
+        sk = keep & (self.row >= nq)
+        self.q[self.row[qk], shared[self.col[qk]]] = self.w[qk]
+        self.s[self.row[sk] - nq, shared[self.col[sk]]] = self.w[sk]
+        self.nq = nq
+
+    def _sum(self, r0: int, r1: int) -> np.ndarray:
+        a, b = self.ptr[r0], self.ptr[r1 + 1]
+        return np.bincount(self.col[a:b], weights=self.w[a:b], minlength=self.nv)
 
     def cosine(self, i0: int, i1: int, j0: int, j1: int) -> float:
         """Cosine of the summed TF-IDF vectors of paper sentences i0..i1 and source sentences j0..j1."""
-        if self._qd is not None and self._sd is not None:
-            a = self._qd[i0 : i1 + 1].sum(axis=0)
-            b = self._sd[j0 : j1 + 1].sum(axis=0)
-        else:
-            a = np.asarray(self.q[i0 : i1 + 1].sum(axis=0)).ravel()
-            b = np.asarray(self.s[j0 : j1 + 1].sum(axis=0)).ravel()
+        a = self._sum(i0, i1)
+        b = self._sum(self.nq + j0, self.nq + j1)
         den = float(np.linalg.norm(a) * np.linalg.norm(b))
         return float(a @ b) / den if den else 0.0
 
 
 def _seeds(v: _Vectors) -> list[tuple[int, int]]:
-    dot = (v.q @ v.s.T).tocoo()
-    if dot.nnz == 0:
+    if v.q.shape[1] == 0:
         return []
-    qi, si = dot.row, dot.col
-    cos = dot.data / np.maximum(v.qn[qi] * v.sn[si], 1e-12)
-    inter = np.asarray((v.qb @ v.sb.T)[qi, si]).ravel()
-    ql = np.diff(v.qb.indptr)[qi]
-    sl = np.diff(v.sb.indptr)[si]
-    dice = 2 * inter / np.maximum(ql + sl, 1)
-    ok = (cos > SEED_COS) & (dice > SEED_DICE)
-    return list(zip(qi[ok].tolist(), si[ok].tolist(), strict=True))
+    out: list[tuple[int, int]] = []
+    qb = (v.q > 0).astype(np.float32)
+    for j0 in range(0, len(v.s), SEED_BLOCK):  # blocks of source sentences bound the memory
+        s = v.s[j0 : j0 + SEED_BLOCK]
+        cos = (v.q @ s.T) / np.maximum(np.outer(v.qn, v.sn[j0 : j0 + SEED_BLOCK]), 1e-12)
+        inter = qb @ (s > 0).astype(np.float32).T
+        dice = 2 * inter / np.maximum(v.ql[:, None] + v.sl[None, j0 : j0 + SEED_BLOCK], 1)
+        qi, si = np.nonzero((cos > SEED_COS) & (dice > SEED_DICE))
+        out += zip(qi.tolist(), (si + j0).tolist(), strict=True)
+    return out
 
 
 def _split(group: list[tuple[int, int]], axis: int, gap: int) -> list[list[tuple[int, int]]]:
