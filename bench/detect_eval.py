@@ -41,6 +41,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--corpus", type=Path, help="corpus directory (built once, reused)")
     ap.add_argument("--every", type=int, default=1)
     ap.add_argument("--score", type=Path, help="score.py (default: next to the bench)")
+    ap.add_argument(
+        "--pair-sources",
+        action="store_true",
+        help="count only detections against the case's PAN pair sources (truth `pan_pair_sources`): an "
+        "approximation of PAN's pair protocol, where each suspicious/source pair was scored alone",
+    )
     args = ap.parse_args(argv)
     settings = get_settings()
     corpus_dir = args.corpus or Path("bench/out/corpora") / args.bench.resolve().name
@@ -64,9 +70,11 @@ def main(argv: list[str] | None = None) -> int:
         for t in chosen:
             text = (args.bench / t["file"]).read_text(encoding="utf-8")
             rep = compare(text, corpus, include_text=False)
+            pair = set(t.get("pan_pair_sources") or ()) if args.pair_sources else None
             dets = [
                 (s.doc_id, p.start, p.end, p.source_start, p.source_end)
                 for s in rep.sources
+                if pair is None or s.doc_id in pair
                 for p in s.passages
             ]
             cases = [

@@ -36,6 +36,10 @@ class MultiCorpus:
         """Each corpus's short-sentence candidates (winnowed fingerprints), tagged like ``candidates``."""
         return self._merged("sentence_candidates", key, limit)
 
+    def reword_candidates(self, text: str, limit: int) -> list[tuple[Any, int]]:
+        """Each corpus's reworded-English candidates (content-stem pairs), tagged like ``candidates``."""
+        return self._merged("reword_candidates", text, limit)
+
     def _merged(self, method: str, key: str, limit: int) -> list[tuple[Any, int]]:
         hits: Counter[tuple[int, Any]] = Counter()
         for i, (_, corpus) in enumerate(self.parts):

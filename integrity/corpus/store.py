@@ -30,16 +30,19 @@ import numpy as np
 
 from integrity.corpus.fingerprint import MinHasher, band_hashes, chunk_spans
 from integrity.corpus.index import BandIndex, open_index
-from integrity.corpus.upgrade import upgrade_2_to_3
+from integrity.corpus.upgrade import upgrade_in_place
 from integrity.corpus.winnow import INDEX_KIND, MAX_DF, key_hashes
 from integrity.errors import CorpusError
 from integrity.settings import Settings, get_settings
+from integrity.text.english import sentence_pair_hashes
 from integrity.text.normalise import MatchKey, match_key
 
 DB_NAME = "corpus.sqlite"
-FORMAT_VERSION = 3  # 2: word tokens for Latin text + token ends in keymap (issue 11); 3: sentence
-# fingerprints in the "fp" index on the corpus's backend instead of a table fp(h, doc) (issue 12)
-UPGRADABLE_FORMATS = (2,)  # opened and upgraded in place (upgrade.py); older ones need a re-import
+FORMAT_VERSION = 4  # 2: word tokens for Latin text + token ends in keymap (issue 11); 3: sentence
+# fingerprints in the "fp" index on the corpus's backend instead of a table fp(h, doc) (issue 12);
+# 4: the reworded-English index "enpairs" (issue 11)
+UPGRADABLE_FORMATS = (2, 3)  # opened and upgraded in place (upgrade.py); older ones need a re-import
+REWORD_INDEX = "enpairs"  # sorted content-stem pairs of English sentences (integrity/text/english.py)
 MAX_DOC_CHARS = 2_000_000
 WRITE_CACHE_KIB = 256 * 1024  # page cache while importing (random B-tree inserts); reset after
 QUERY_STRIDE_DIV = 3  # query windows every chunk_chars / 3 characters (/4 found nothing more on dev)
@@ -130,13 +133,16 @@ class Corpus:
         # The backend is fixed when the corpus is created (``meta``), like the fingerprint parameters.
         self.backend = self._meta("lsh_backend") or settings.lsh_backend
         self.lsh: BandIndex = open_index(self.backend, settings, conn, namespace)
-        # sentence-level fingerprints (winnow.py) on the same engine, so query keys are of one kind
+        # sentence-level fingerprints (winnow.py) and reworded English (content-stem pairs of sentences,
+        # text/english.py) on the same engine, so query keys are of one kind
         self.indexes: tuple[BandIndex, ...] = (self.lsh,)
         try:
             self.fp: BandIndex = self.open_index(INDEX_KIND)
             self.indexes = (self.lsh, self.fp)
+            self.reword: BandIndex = self.open_index(REWORD_INDEX)
+            self.indexes = (self.lsh, self.fp, self.reword)
             if self._meta("format_version") != str(FORMAT_VERSION):
-                upgrade_2_to_3(conn, self.fp, WRITE_CACHE_KIB)
+                upgrade_in_place(conn, self.fp, self.reword, WRITE_CACHE_KIB)
         except BaseException:
             for index in self.indexes:
                 index.close()
@@ -234,7 +240,8 @@ class Corpus:
         if fmt is not None and fmt.isdigit() and int(fmt) < min(UPGRADABLE_FORMATS):
             raise CorpusError(
                 f"比对库格式版本过旧：{fmt}（当前版本需要 {FORMAT_VERSION}：检测引擎已升级，英文按词比对、"
-                f"新增句子级指纹索引）。请删除目录 {self.directory} 后用 integrity corpus add 重新导入",
+                f"新增句子级指纹索引和英文改写索引）。"
+                f"请删除目录 {self.directory} 后用 integrity corpus add 重新导入",
                 code="corpus_format_outdated",
             )
         upgradable = fmt is not None and fmt.isdigit() and int(fmt) in UPGRADABLE_FORMATS
@@ -302,10 +309,12 @@ class Corpus:
             # back to SQLite's default page cache: a long-lived reader keeps no large cache (RSS)
             self.conn.execute("PRAGMA cache_size = -2000")
 
-    def _remove_row(self, rowid: int, doc_id: str, key_blob: bytes) -> None:
+    def _remove_row(self, rowid: int, doc_id: str, key_blob: bytes, text_blob: bytes) -> None:
         key = zlib.decompress(key_blob).decode("utf-8")
         self.lsh.remove(rowid, doc_id, self.chunk_bands(key))
         self.fp.remove(rowid, doc_id, key_hashes(key))
+        text = zlib.decompress(text_blob).decode("utf-8")
+        self.reword.remove(rowid, doc_id, sentence_pair_hashes(text))
         self.conn.execute("DELETE FROM docs WHERE rowid = ?", (rowid,))
 
     @_locked
@@ -316,9 +325,11 @@ class Corpus:
         with self._transaction():
             for rec in records:
                 self._validate(rec)
-                old = self.conn.execute("SELECT rowid, key FROM docs WHERE id = ?", (rec.id,)).fetchone()
+                old = self.conn.execute(
+                    "SELECT rowid, key, text FROM docs WHERE id = ?", (rec.id,)
+                ).fetchone()
                 if old is not None:
-                    self._remove_row(int(old[0]), rec.id, old[1])
+                    self._remove_row(int(old[0]), rec.id, old[1], old[2])
                 mk = match_key(rec.text)
                 bands = self.chunk_bands(mk.text)
                 cur = self.conn.execute(
@@ -341,6 +352,7 @@ class Corpus:
                 rowid = int(cur.lastrowid or 0)
                 self.lsh.add(rowid, rec.id, bands)
                 self.fp.add(rowid, rec.id, key_hashes(mk.text))
+                self.reword.add(rowid, rec.id, sentence_pair_hashes(rec.text))
                 n += 1
                 if progress:
                     progress(1)
@@ -363,9 +375,11 @@ class Corpus:
         n = 0
         with self._transaction():
             for doc_id in ids:
-                row = self.conn.execute("SELECT rowid, key FROM docs WHERE id = ?", (doc_id,)).fetchone()
+                row = self.conn.execute(
+                    "SELECT rowid, key, text FROM docs WHERE id = ?", (doc_id,)
+                ).fetchone()
                 if row is not None:
-                    self._remove_row(int(row[0]), doc_id, row[1])
+                    self._remove_row(int(row[0]), doc_id, row[1], row[2])
                     n += 1
         return n
 
@@ -436,6 +450,16 @@ class Corpus:
         fingerprints held by more than ``MAX_DF`` documents are ignored. Keys as ``load`` expects them
         (the fingerprint index is on the LSH bands' engine, so its keys are of the same kind)."""
         return self.fp.query(key_hashes(key), max_df=MAX_DF).most_common(limit)
+
+    @_locked
+    def reword_candidates(self, text: str, limit: int) -> builtins.list[tuple[Any, int]]:
+        """Documents sharing sorted content-stem pairs with the English sentences of ``text`` (reworded,
+        translated or summarised copies, which keep few exact word runs), most shared pairs first; keys
+        as ``load`` expects them."""
+        hashes = sentence_pair_hashes(text)
+        if len(hashes) == 0:
+            return []
+        return self.reword.query(hashes).most_common(limit)
 
     @_locked
     def describe(self) -> dict[str, Any]:

@@ -13,9 +13,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from integrity.errors import InputError
-from integrity.match.align import K_WORDS, Cluster, K, align, mostly_words
+from integrity.match.align import GAP_S, K_WORDS, Anchor, Cluster, K, align, mostly_words
 from integrity.match.metrics import build_report, detect_references
+from integrity.match.reword import Fragment, reword_align_many
 from integrity.models import Passage, SimilarityReport
+from integrity.text.english import sentences
 from integrity.text.normalise import MatchKey, match_key, passage_language
 
 if TYPE_CHECKING:
@@ -23,6 +25,12 @@ if TYPE_CHECKING:
 
 MAX_CANDIDATES = 12
 MAX_SENTENCE_CANDIDATES = 20  # from the winnowed fingerprint index (sentences copied from many papers)
+# English papers (issue 11): sources sharing sorted content-stem pairs (reworded, translated, summarised)
+MAX_REWORD_CANDIDATES = 40
+EXACT_COVER = (
+    0.8  # share of a reworded passage's paper side covered by anchor passages that makes it redundant
+)
+MIN_REWORD_PAIRS = 4  # fewer shared content-stem pairs cannot make MIN_SEEDS sentence seeds
 MIN_KEY_CHARS = 20
 TIE = 1.03  # sources within 3 % of the best match for a stretch are reported too
 
@@ -61,17 +69,21 @@ def compare(
     qh = kgram_hashes(key.text, K_WORDS if words else K)
     q_sorted = np.sort(qh)
     candidates = [c for c, _ in corpus.candidates(key.text, MAX_CANDIDATES)]
+    more = corpus.sentence_candidates(key.text, MAX_SENTENCE_CANDIDATES)
+    reworded = (
+        [c for c, n in corpus.reword_candidates(text, MAX_REWORD_CANDIDATES) if n >= MIN_REWORD_PAIRS]
+        if words
+        else []
+    )
+    more += [(c, 0) for c in reworded]
     seen = set(candidates)
-    candidates += [
-        c for c, _ in corpus.sentence_candidates(key.text, MAX_SENTENCE_CANDIDATES) if c not in seen
-    ]
-    docs = corpus.load(candidates, full=False)
-    found: list[tuple[StoredDocument, list[Cluster]]] = []
-    for doc in docs:
-        clusters = align(key.text, doc.key.text, qh, q_sorted, words=words)
-        if clusters:
-            found.append((doc, clusters))
-    kept, dup = _resolve_overlaps(found)
+    for c, _ in more:
+        if c not in seen:
+            seen.add(c)
+            candidates.append(c)
+    reword_keys = set(reworded)
+    docs = [(d, False) for d in corpus.load([c for c in candidates if c not in reword_keys], full=False)]
+    docs += [(d, True) for d in corpus.load([c for c in candidates if c in reword_keys], full=False)]
     completed: dict[int, StoredDocument] = {}
 
     def full(doc: StoredDocument) -> StoredDocument:
@@ -79,6 +91,25 @@ def compare(
         if id(doc) not in completed:
             completed[id(doc)] = corpus.complete(doc)
         return completed[id(doc)]
+
+    q_sentences = sentences(text) if reworded else []
+    rdocs = [full(d) for d, r in docs if r]
+    rfrags = dict(
+        zip(
+            (id(d) for d in rdocs),
+            reword_align_many(q_sentences, [sentences(d.record.text) for d in rdocs]),
+            strict=True,
+        )
+    )
+    found: list[tuple[StoredDocument, list[Cluster]]] = []
+    for doc, reword in docs:
+        clusters = align(key.text, doc.key.text, qh, q_sorted, words=words)
+        if reword:
+            src = full(doc)
+            clusters = _with_reworded(clusters, rfrags[id(src)], key, src.key)
+        if clusters:
+            found.append((doc, clusters))
+    kept, dup = _resolve_overlaps(found)
 
     per_source = []
     for doc, cl in kept:
@@ -98,6 +129,37 @@ def compare(
         exclude_doc_ids=exclude_doc_ids,
         self_authors=self_authors,
     )
+
+
+def _with_reworded(
+    clusters: list[Cluster], frags: list[Fragment], key: MatchKey, skey: MatchKey
+) -> list[Cluster]:
+    """Reworded passages (character offsets, ``reword.py``) joined with the anchor passages of the same
+    source: an anchor passage overlapping a reworded one in the paper and in the source becomes part of
+    it; a reworded passage that anchor passages already cover (``EXACT_COVER``) adds nothing but looser
+    boundaries and is left out. A reworded passage weighs its similarity times its length
+    (``Cluster.matched`` ranks sources)."""
+    out = list(clusters)
+    for f in frags:
+        q0, q1 = (int(x) for x in np.searchsorted(key.offsets, [f.q0, f.q1]))
+        s0, s1 = (int(x) for x in np.searchsorted(skey.offsets, [f.s0, f.s1]))
+        if q1 <= q0 or s1 <= s0:
+            continue
+        exact = sum(max(0, min(c.q1, q1) - max(c.q0, q0)) for c in out)
+        if exact >= EXACT_COVER * (q1 - q0):
+            continue  # the anchors already explain it, with exact boundaries
+        weight = max(1, round(f.similarity * min(q1 - q0, s1 - s0)))
+        merged = Cluster(q0, q1, s0, s1, [Anchor(q0, s0, weight)])
+        rest = []
+        for c in out:
+            if min(c.q1, q1) > max(c.q0, q0) and min(c.s1, s1 + GAP_S) > max(c.s0, s0 - GAP_S):
+                merged.anchors += c.anchors
+                merged.q0, merged.q1 = min(merged.q0, c.q0), max(merged.q1, c.q1)
+                merged.s0, merged.s1 = min(merged.s0, c.s0), max(merged.s1, c.s1)
+            else:
+                rest.append(c)
+        out = [*rest, merged]
+    return sorted(out, key=lambda c: c.q0)
 
 
 def _resolve_overlaps(

@@ -6,6 +6,7 @@ a SQLite table) is upgraded in place to the fresh build's index."""
 from __future__ import annotations
 
 import ast
+import random
 import sqlite3
 import subprocess
 import sys
@@ -219,6 +220,7 @@ def _downgrade_to_format_2(c: Corpus) -> int:
         for h in fingerprints(zlib.decompress(key).decode("utf-8"))
     ]
     c.fp.clear()
+    c.reword.clear()  # format 2 had no reworded-English index either
     c.conn.execute("DROP TABLE IF EXISTS idx_fp")
     c.conn.execute(
         "CREATE TABLE fp (h INTEGER NOT NULL, doc INTEGER NOT NULL, PRIMARY KEY (h, doc)) WITHOUT ROWID"
@@ -256,14 +258,79 @@ def test_format_2_corpus_is_upgraded_in_place(
     with Corpus.open(tmp_path / "old", backend_settings, namespace="old") as c:
         tables = {r[0] for r in c.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         assert "fp" not in tables
-        assert c._meta("format_version") == "3"
+        assert c._meta("format_version") == "4"
         assert c.fp.entries() == fresh_fp
         assert [_sentence_hits(c, t) for t in _probes(records)] == fresh_sentences
         assert c.fp.query(stray) == {}
         c.add([records[10]])  # the upgraded corpus takes writes like a fresh one
         assert c.fp.entries() > fresh_fp
     with Corpus.open(tmp_path / "old", backend_settings, namespace="old") as c:  # nothing to redo
-        assert c._meta("format_version") == "3" and c.fp.entries() > fresh_fp
+        assert c._meta("format_version") == "4" and c.fp.entries() > fresh_fp
+
+
+def _english_records(n: int) -> list[CorpusRecord]:
+    """Small English documents (the reworded-English index only holds English sentences)."""
+    rng = random.Random(7)
+    words = [
+        "analysis",
+        "river",
+        "sediment",
+        "transport",
+        "model",
+        "flood",
+        "basin",
+        "rainfall",
+        "measurement",
+        "station",
+        "network",
+        "climate",
+        "variation",
+        "estimate",
+        "channel",
+        "erosion",
+        "discharge",
+        "season",
+        "pattern",
+        "survey",
+        "regional",
+        "water",
+        "quality",
+        "index",
+    ]
+    docs = []
+    for d in range(n):
+        sentences = [" ".join(rng.sample(words, 9)).capitalize() + "." for _ in range(6)]
+        docs.append(CorpusRecord(f"en-{d:02d}", f"English {d}", " ".join(sentences)))
+    return docs
+
+
+def _reword_hits(c: Corpus, text: str) -> dict[str, int]:
+    hits = dict(c.reword_candidates(text, 50))
+    return {
+        d.record.id: hits[d.rowid if c.reword.keys_are_rowids else d.record.id] for d in c.load(list(hits))
+    }
+
+
+def test_format_3_corpus_gets_its_reworded_english_index_in_place(
+    backend_settings: Settings, tmp_path: Path, records: list[CorpusRecord]
+) -> None:
+    """A format-3 corpus (before the ``enpairs`` index existed) is upgraded on open: the index equals a
+    fresh build's, and the corpus answers reworded-English queries as a fresh one does."""
+    final = [*records[:3], *_english_records(6)]
+    probes = [" ".join(reversed(r.text.split())) for r in final[3:]]  # shuffled words: only enpairs finds
+    with Corpus.open(tmp_path / "fresh", backend_settings, create=True, namespace="fresh3") as f:
+        f.add(final)
+        fresh = f.reword.entries()
+        fresh_hits = [_reword_hits(f, p) for p in probes]
+    assert fresh > 0 and all(fresh_hits)
+    with Corpus.open(tmp_path / "old", backend_settings, create=True, namespace="old3") as c:
+        c.add(final)
+        c.reword.clear()
+        c.conn.execute("UPDATE meta SET value = '3' WHERE key = 'format_version'")
+    with Corpus.open(tmp_path / "old", backend_settings, namespace="old3") as c:
+        assert c._meta("format_version") == "4"
+        assert c.reword.entries() == fresh
+        assert [_reword_hits(c, p) for p in probes] == fresh_hits
 
 
 def test_concurrent_opens_of_a_format_2_corpus_upgrade_it_once(
