@@ -44,7 +44,7 @@ demo: setup
 lint: setup
 	$(BIN)/ruff check integrity service workers tests bench
 	$(BIN)/ruff format --check integrity service workers tests bench
-	$(BIN)/mypy integrity service workers
+	$(BIN)/mypy integrity service workers bench
 
 test: setup lint
 	$(BIN)/pytest -q -p no:cacheprovider

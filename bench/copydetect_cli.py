@@ -100,9 +100,9 @@ HASH_SEED = "0"
 
 def main(argv: list[str] | None = None) -> int:
     if os.environ.get("PYTHONHASHSEED") != HASH_SEED:
-        args = sys.argv[1:] if argv is None else argv
+        given = sys.argv[1:] if argv is None else argv
         env = {**os.environ, "PYTHONHASHSEED": HASH_SEED}
-        os.execve(sys.executable, [sys.executable, "-m", "bench.copydetect_cli", *args], env)
+        os.execve(sys.executable, [sys.executable, "-m", "bench.copydetect_cli", *given], env)
     ap = argparse.ArgumentParser(prog="copydetect_cli")
     sub = ap.add_subparsers(dest="cmd", required=True)
     a = sub.add_parser("corpus")

@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         if not t.get("pdf"):
             by_type.setdefault(t["obfuscation"], []).append(t)
     chosen = [t for ts in by_type.values() for t in ts[:: args.every]]
-    rows: dict[str, list[tuple[float, Any]]] = {}
+    rows: dict[str, list[tuple[float, Any, float, dict[str, Any]]]] = {}
     t0 = time.time()
     with Corpus.open(corpus_dir, settings) as corpus:
         for t in chosen:

@@ -16,7 +16,7 @@ def settings_for(backend: str, data_dir: Path, tag: str, bucket_bits: int = 22) 
 
     return Settings(
         data_dir=data_dir,
-        lsh_backend=backend,
+        lsh_backend=backend,  # type: ignore[arg-type]  # validated by Settings at run time
         redis_url=REDIS_URL,
         redis_key_prefix=f"bench-{tag}",
         lsh_postgres_url=POSTGRES_URL,
