@@ -10,6 +10,10 @@ the checks then query an index of ``size + filler`` documents while the text cor
 loading, alignment) stays ``size`` documents. Why: building 300k real documents through the whole
 pipeline takes hours on this host; the index is the only part whose work per check grows with the
 corpus (a filler entry is never a candidate unless its 32-bit tag collides, and then it is not loaded).
+Each filler document also gets ``FP_PER_DOC`` random sentence fingerprints in the ``"fp"`` index (the
+winnowing density 2 / (WINDOW + 1) of a 5,000-token key), so the fingerprint look-up of every check meets
+a table of the full size too; random 31-bit fingerprints collide with a query's now and then, as stock
+phrases of a real corpus do, and such a filler candidate is dropped when it is not found among the texts.
 """
 
 from __future__ import annotations
@@ -21,21 +25,31 @@ from typing import Any
 from bench.scale.common import cpu_seconds, drop_backend, pg_backend_pid, settings_for
 
 FILLER_ROWID = 1 << 31  # above any real rowid of a benchmark corpus, below the index's uint32 limit
+FP_PER_DOC = 1_100  # winnowed fingerprints of a 5,000-character paper (2 per 9 tokens)
 
 
 def _fill(corpus: Any, n: int, batch: int = 10000) -> float:
-    """Add ``n`` synthetic documents to the band index only; seconds taken (with compaction)."""
+    """Add ``n`` synthetic documents to the band and fingerprint indexes only; seconds taken (with
+    compaction)."""
+    import numpy as np
+
     from bench.scale.index import doc_hashes
+    from integrity.corpus.winnow import index_hashes
 
     t0 = time.perf_counter()
     for start in range(0, n, batch):
         corpus.conn.execute("BEGIN")
         for i in range(start, min(n, start + batch)):
             corpus.lsh.add(FILLER_ROWID + i, f"filler-{i}", doc_hashes(i))
-        corpus.lsh.flush()
+            fps = np.random.default_rng(i).integers(0, 1 << 31, FP_PER_DOC, dtype=np.int64)
+            corpus.fp.add(FILLER_ROWID + i, f"filler-{i}", index_hashes(np.unique(fps)))
+        for index in (corpus.lsh, corpus.fp):
+            index.flush()
         corpus.conn.execute("COMMIT")
-        corpus.lsh.commit()
-    corpus.lsh.compact()
+        for index in (corpus.lsh, corpus.fp):
+            index.commit()
+    for index in (corpus.lsh, corpus.fp):
+        index.compact()
     return time.perf_counter() - t0
 
 
