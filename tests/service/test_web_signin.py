@@ -61,7 +61,11 @@ def test_sign_in_with_password_in_chromium(browser: Any, tmp_path: Path, shared_
 
         browser.refresh()  # the session survives a reload (cookie), the CSRF token is fetched again
         wait.until(ec.visibility_of_element_located((By.ID, "single-form")))
+        page = browser.find_element(By.TAG_NAME, "html")
         browser.find_element(By.ID, "logout").click()
+        # sign-out reloads the page: wait until the old document is gone, else an element found in it may
+        # be detached while it is checked ("Node with given id does not belong to the document", seen in CI)
+        wait.until(ec.staleness_of(page))
         wait.until(ec.visibility_of_element_located((By.ID, "login-username")))
         assert "integrity_session" not in {c["name"] for c in browser.get_cookies()}
         assert browser.find_element(By.ID, "login-tenant").get_attribute("value") == "pl-hr"
