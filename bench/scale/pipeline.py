@@ -36,6 +36,7 @@ def _fill(corpus: Any, n: int, batch: int = 10000) -> float:
     from bench.scale.index import doc_hashes
     from integrity.corpus.winnow import index_hashes
 
+    filled = (corpus.lsh, corpus.fp)
     t0 = time.perf_counter()
     for start in range(0, n, batch):
         corpus.conn.execute("BEGIN")
@@ -43,12 +44,12 @@ def _fill(corpus: Any, n: int, batch: int = 10000) -> float:
             corpus.lsh.add(FILLER_ROWID + i, f"filler-{i}", doc_hashes(i))
             fps = np.random.default_rng(i).integers(0, 1 << 31, FP_PER_DOC, dtype=np.int64)
             corpus.fp.add(FILLER_ROWID + i, f"filler-{i}", index_hashes(np.unique(fps)))
-        for index in (corpus.lsh, corpus.fp):
+        for index in filled:
             index.flush()
         corpus.conn.execute("COMMIT")
-        for index in (corpus.lsh, corpus.fp):
+        for index in filled:
             index.commit()
-    for index in (corpus.lsh, corpus.fp):
+    for index in filled:
         index.compact()
     return time.perf_counter() - t0
 
