@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -189,11 +190,14 @@ class PostgresLsh:
         except psycopg.Error as exc:
             raise CorpusError(f"写入 PostgreSQL 索引失败：{exc}", code="lsh_backend_unavailable") from exc
 
-    def _copy(self, cur: Any, target: Any, rows: Any) -> None:
+    def _copy(
+        self, cur: Any, buckets: np.ndarray, gens: np.ndarray, entries: np.ndarray, starts: np.ndarray
+    ) -> None:
+        """Append rows ``(buckets[i], gens[i], entries[starts[i]:starts[i + 1]])`` with one binary COPY."""
+        target = self._q("COPY {s}.{t} (bucket, gen, seg) FROM STDIN (FORMAT BINARY)")
         with cur.copy(target) as cp:
-            cp.set_types(["int4", "int8", "bytea"])
-            for row in rows:
-                cp.write_row(row)
+            for chunk in copy_payload(buckets, gens, entries, starts):
+                cp.write(chunk)
 
     def _flush_removes(self, cur: Any) -> None:
         buckets = np.unique(np.concatenate(self._remove_buckets)).tolist()
@@ -207,7 +211,7 @@ class PostgresLsh:
             ),
             (_int4_array(buckets),),
         )
-        keep: list[tuple[int, int, bytes]] = []
+        keep: list[tuple[int, int, np.ndarray]] = []
         drop: list[tuple[int, int]] = []
         for bucket, gen, seg in cur.fetchall():
             e = np.frombuffer(bytes(seg), dtype=ENTRY)
@@ -216,7 +220,7 @@ class PostgresLsh:
                 continue
             drop.append((int(bucket), int(gen)))
             if len(k):
-                keep.append((int(bucket), int(gen), k.tobytes()))
+                keep.append((int(bucket), int(gen), k))
         if drop:
             cur.execute(
                 self._q(
@@ -226,7 +230,14 @@ class PostgresLsh:
                 ([b for b, _ in drop], [g for _, g in drop]),
             )
         if keep:
-            self._copy(cur, self._q("COPY {s}.{t} (bucket, gen, seg) FROM STDIN (FORMAT BINARY)"), keep)
+            sizes = np.array([len(k) for _, _, k in keep], dtype=np.int64)
+            self._copy(
+                cur,
+                np.array([b for b, _, _ in keep], dtype=np.int64),
+                np.array([g for _, g, _ in keep], dtype=np.int64),
+                np.concatenate([k for _, _, k in keep]),
+                np.r_[0, np.cumsum(sizes)[:-1]],
+            )
 
     def _flush_adds(self, cur: Any) -> None:
         adds, self._adds, self._buffered = self._adds, {}, 0
@@ -238,19 +249,13 @@ class PostgresLsh:
         order = np.argsort(buckets, kind="stable")
         buckets, entries = buckets[order], entries[order]
         starts = np.flatnonzero(np.r_[True, buckets[1:] != buckets[:-1]])
-        ends = np.r_[starts[1:], len(buckets)]
-        raw = entries.tobytes()
-        bl = buckets[starts].tolist()
         cur.execute(self._q("SELECT nextval('{s}.gen_seq')"))
         gen = int(cur.fetchone()[0])
         cur.execute(
             self._q("UPDATE {s}.meta SET gens = gens + 1 WHERE name = %s RETURNING gens"), (self.key,)
         )
         self._gens = int(cur.fetchone()[0])
-        rows = (
-            (b, gen, raw[s * 8 : e * 8]) for b, s, e in zip(bl, starts.tolist(), ends.tolist(), strict=True)
-        )
-        self._copy(cur, self._q("COPY {s}.{t} (bucket, gen, seg) FROM STDIN (FORMAT BINARY)"), rows)
+        self._copy(cur, buckets[starts], np.full(len(starts), gen, dtype=np.int64), entries, starts)
 
     def compact(self) -> None:
         """Fold every bucket's generations into one row (``gen = 0``), in one transaction.
@@ -397,6 +402,58 @@ class PostgresLsh:
 
     def close(self) -> None:
         self.conn.close()
+
+
+_ROW_HEAD = np.dtype(
+    [
+        ("nfields", ">i2"),
+        ("len_b", ">i4"),
+        ("bucket", ">i4"),
+        ("len_g", ">i4"),
+        ("gen", ">i8"),
+        ("len_s", ">i4"),
+    ]
+)  # 26 bytes, packed: the fixed part of one binary COPY row (bucket int4, gen int8, seg bytea)
+_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # signature, flags, header-extension length
+_COPY_TRAILER = b"\xff\xff"
+_PAYLOAD_ROWS = 1 << 18  # rows per written chunk (a few MB)
+
+
+def copy_payload(
+    buckets: np.ndarray, gens: np.ndarray, entries: np.ndarray, starts: np.ndarray
+) -> Iterator[bytes]:
+    """PostgreSQL binary ``COPY`` data for rows ``(bucket, gen, seg)`` where row i's ``seg`` is
+    ``entries[starts[i]:starts[i + 1]]``, assembled with numpy.
+
+    Why not ``Copy.write_row``: a bulk batch writes millions of short rows (a few entries per bucket before
+    compaction), and psycopg's per-row Python adaptation cost ~2.5 µs each, 80 % of the client's build
+    time. Here each chunk is two scatters into one byte buffer: the fixed 26-byte row heads, then the
+    8-byte entries, each shifted by the heads written before it."""
+    yield _COPY_HEADER
+    n = len(starts)
+    ends = np.r_[starts[1:], len(entries)].astype(np.int64)
+    starts = starts.astype(np.int64)
+    raw = entries.view(np.uint8).reshape(-1, ENTRY.itemsize)
+    for r0 in range(0, n, _PAYLOAD_ROWS):
+        r1 = min(n, r0 + _PAYLOAD_ROWS)
+        counts = ends[r0:r1] - starts[r0:r1]
+        head = np.empty(r1 - r0, dtype=_ROW_HEAD)
+        head["nfields"], head["len_b"], head["len_g"] = 3, 4, 8
+        head["bucket"], head["gen"], head["len_s"] = buckets[r0:r1], gens[r0:r1], counts * ENTRY.itemsize
+        size = _ROW_HEAD.itemsize * (r1 - r0) + ENTRY.itemsize * int(counts.sum())
+        out = np.empty(size, dtype=np.uint8)
+        row_at = _ROW_HEAD.itemsize * np.arange(r1 - r0) + ENTRY.itemsize * (starts[r0:r1] - starts[r0])
+        hb = head.view(np.uint8).reshape(-1, _ROW_HEAD.itemsize)
+        for k in range(_ROW_HEAD.itemsize):
+            out[row_at + k] = hb[:, k]
+        e0, e1 = int(starts[r0]), int(ends[r1 - 1])
+        # entry j of row i lands after row i's head: its offset in the entries plus i + 1 heads
+        row_of = np.repeat(np.arange(r1 - r0), counts)
+        entry_at = ENTRY.itemsize * np.arange(e1 - e0) + _ROW_HEAD.itemsize * (row_of + 1)
+        for k in range(ENTRY.itemsize):
+            out[entry_at + k] = raw[e0:e1, k]
+        yield out.tobytes()
+    yield _COPY_TRAILER
 
 
 def _df_cut(keys: np.ndarray, docs: np.ndarray, max_df: int) -> np.ndarray:
