@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.machine import machine
-from bench.scale.common import BACKENDS
+from bench.scale.common import BACKENDS, BUCKET_BITS
 
 OUT = Path("bench/out")
 PNG = Path(__file__).with_name("growth.png")
@@ -44,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     result: dict[str, Any] = {"benchmark": f"scale-{a.what}", "machine": machine(), "runs": []}
     result["when"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    result["postgres_bucket_bits"] = BUCKET_BITS  # BENCH_BUCKET_BITS
     for backend in a.backends.split(","):
         deadline = time.time() + 60 * a.minutes
         print(f"{a.what}: {backend}", flush=True)

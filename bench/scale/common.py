@@ -9,9 +9,13 @@ from typing import Any
 BACKENDS = ("sqlite", "redis", "postgres")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test_scale")
+# PostgreSQL index layout: 2^bits buckets. 22 (the default setting) keeps bucket rows inline up to a few
+# 10^5 documents; at 10^6 a 22-bit bucket holds ~380 entries (3 KB, stored out of line in TOAST), so the
+# README recommends 24 there (~95 entries per bucket).
+BUCKET_BITS = int(os.environ.get("BENCH_BUCKET_BITS", "22"))
 
 
-def settings_for(backend: str, data_dir: Path, tag: str, bucket_bits: int = 22) -> Any:
+def settings_for(backend: str, data_dir: Path, tag: str, bucket_bits: int = BUCKET_BITS) -> Any:
     from integrity.settings import Settings
 
     return Settings(
