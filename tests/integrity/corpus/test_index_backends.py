@@ -416,3 +416,45 @@ def test_postgres_query_counts_equal_the_exact_sqlite_index(
             assert [pc.lsh.query(pc.query_bands(k)) for k in keys] == expected
     finally:
         _pg_drop_schema(postgres_url, schema)
+
+
+@pytest.mark.parametrize("partitions", [1, 3])
+def test_postgres_bucket_rows_of_a_few_kilobytes_stay_in_the_heap(
+    postgres_url: str, tmp_path: Path, partitions: int
+) -> None:
+    """At 10^6 documents a 22-bit bucket row holds ~380 entries (3 KB), above PostgreSQL's 2 KB TOAST
+    threshold: the table keeps such rows inline, so a query reads one heap page per bucket instead of a
+    TOAST index descent and chunks. Here 8-bit buckets and 60 documents make rows of ~3 KB."""
+    import psycopg
+
+    from integrity.corpus.pg_index import PostgresLsh
+
+    schema = f"itest_{uuid.uuid4().hex[:8]}"
+    s = Settings(
+        data_dir=tmp_path,
+        lsh_backend="postgres",
+        lsh_postgres_url=postgres_url,
+        lsh_postgres_schema=schema,
+        lsh_bucket_bits=8,
+        lsh_partitions=partitions,
+    )
+    index = PostgresLsh.from_settings(s, "toast")
+    try:
+        rng = np.random.default_rng(5)
+        for rowid in range(1, 61):
+            index.add(rowid, f"d{rowid}", rng.integers(-(2**63), 2**63 - 1, 1600, dtype=np.int64))
+        index.commit()
+        index.compact()
+        with psycopg.connect(postgres_url.replace("+psycopg", "")) as conn:
+            longest = conn.execute(f'SELECT max(length(seg)) FROM "{schema}"."{index.table}"').fetchone()
+            toasted = conn.execute(
+                "SELECT COALESCE(SUM(pg_relation_size(c.reltoastrelid)), 0) FROM pg_class c JOIN"
+                " pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.reltoastrelid <> 0",
+                (schema,),
+            ).fetchone()
+        assert longest is not None and longest[0] > 2400
+        assert toasted == (0,)
+        assert index.query(rng.integers(-(2**63), 2**63 - 1, 10, dtype=np.int64)) is not None
+    finally:
+        index.close()
+        _pg_drop_schema(postgres_url, schema)
