@@ -33,6 +33,17 @@ def _pg_drop_schema(url: str, schema: str) -> None:
         conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
+def _pg_settings(tmp_path: Path, url: str, schema: str, bits: int, partitions: int = 1) -> Settings:
+    return Settings(
+        data_dir=tmp_path,
+        lsh_backend="postgres",
+        lsh_postgres_url=url,
+        lsh_postgres_schema=schema,
+        lsh_bucket_bits=bits,
+        lsh_partitions=partitions,
+    )
+
+
 @pytest.fixture(params=BACKENDS)
 def backend_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
     backend = request.param
@@ -52,14 +63,8 @@ def backend_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator
     else:
         url = request.getfixturevalue("postgres_url")
         schema = f"itest_{tag}"
-        yield Settings(
-            data_dir=tmp_path,
-            lsh_backend="postgres",
-            lsh_postgres_url=url,
-            lsh_postgres_schema=schema,
-            lsh_bucket_bits=12,  # small: several documents share buckets, so deletes must filter segments
-            lsh_partitions=4,
-        )
+        # small buckets: several documents share buckets, so deletes must filter segments
+        yield _pg_settings(tmp_path, url, schema, bits=12, partitions=4)
         _pg_drop_schema(url, schema)
 
 
@@ -389,13 +394,7 @@ def test_postgres_query_counts_equal_the_exact_sqlite_index(
     hashes), before and after compaction: bucket/tag matching adds and loses nothing. ``bits=8`` puts
     hundreds of entries and several query tags in one bucket; 22 is the default layout."""
     schema = f"itest_{uuid.uuid4().hex[:8]}"
-    pg = Settings(
-        data_dir=tmp_path,
-        lsh_backend="postgres",
-        lsh_postgres_url=postgres_url,
-        lsh_postgres_schema=schema,
-        lsh_bucket_bits=bits,
-    )
+    pg = _pg_settings(tmp_path, postgres_url, schema, bits)
     try:
         with (
             Corpus.open(tmp_path / "sq", Settings(data_dir=tmp_path), create=True, namespace="eq") as sq,
@@ -430,15 +429,7 @@ def test_postgres_bucket_rows_of_a_few_kilobytes_stay_in_the_heap(
     from integrity.corpus.pg_index import PostgresLsh
 
     schema = f"itest_{uuid.uuid4().hex[:8]}"
-    s = Settings(
-        data_dir=tmp_path,
-        lsh_backend="postgres",
-        lsh_postgres_url=postgres_url,
-        lsh_postgres_schema=schema,
-        lsh_bucket_bits=8,
-        lsh_partitions=partitions,
-    )
-    index = PostgresLsh.from_settings(s, "toast")
+    index = PostgresLsh.from_settings(_pg_settings(tmp_path, postgres_url, schema, 8, partitions), "toast")
     try:
         rng = np.random.default_rng(5)
         for rowid in range(1, 61):
