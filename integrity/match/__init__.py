@@ -27,9 +27,8 @@ MAX_CANDIDATES = 12
 MAX_SENTENCE_CANDIDATES = 20  # from the winnowed fingerprint index (sentences copied from many papers)
 # English papers (issue 11): sources sharing sorted content-stem pairs (reworded, translated, summarised)
 MAX_REWORD_CANDIDATES = 40
-EXACT_COVER = (
-    0.8  # share of a reworded passage's paper side covered by anchor passages that makes it redundant
-)
+# share of a reworded passage's paper side covered by anchor passages that makes it redundant
+EXACT_COVER = 0.8
 MIN_REWORD_PAIRS = 4  # fewer shared content-stem pairs cannot make MIN_SEEDS sentence seeds
 MIN_KEY_CHARS = 20
 TIE = 1.03  # sources within 3 % of the best match for a stretch are reported too

@@ -117,7 +117,7 @@ def sentences(text: str) -> list[Sentence]:
     for m in [*_SENTENCE_BREAK.finditer(text), None]:
         end = m.start() if m is not None else len(text)
         seg = text[pos:end]
-        stems = [st for st in map(_content_stem, _TOKEN.findall(seg)) if st]
+        stems = content_stems(seg)
         if stems:
             s = pos + len(seg) - len(seg.lstrip(_EDGE))
             out.append(Sentence(s, pos + len(seg.rstrip(_EDGE)), tuple(stems)))
