@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.machine import machine
-from bench.scale.common import BACKENDS, BUCKET_BITS
+from bench.scale.common import BACKENDS, BUCKET_BITS, PARTITIONS
 
 OUT = Path("bench/out")
 PNG = Path(__file__).with_name("growth.png")
@@ -45,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     result: dict[str, Any] = {"benchmark": f"scale-{a.what}", "machine": machine(), "runs": []}
     result["when"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     result["postgres_bucket_bits"] = BUCKET_BITS  # BENCH_BUCKET_BITS
+    result["postgres_partitions"] = PARTITIONS  # BENCH_PARTITIONS
+    out = OUT / f"scale-{a.what}{a.out_tag}.json"
     for backend in a.backends.split(","):
         deadline = time.time() + 60 * a.minutes
         print(f"{a.what}: {backend}", flush=True)
@@ -52,14 +54,18 @@ def main(argv: list[str] | None = None) -> int:
             from bench.scale.index import run_backend
 
             sizes = _sizes(a.sizes or "1e4,3e4,1e5")
-            run = run_backend(backend, sizes, a.work, a.queries, a.batch, deadline)
+
+            def save(partial: dict[str, Any]) -> None:
+                out.write_text(json.dumps({**result, "runs": [*result["runs"], partial]}, indent=2))
+
+            run = run_backend(backend, sizes, a.work, a.queries, a.batch, deadline, save)
         else:
             from bench.scale.pipeline import run_backend as run_pipeline
 
             sizes = _sizes(a.sizes or "1e4")
             run = run_pipeline(backend, sizes, a.work, a.papers, deadline, int(a.filler))
         result["runs"].append(run)
-        (OUT / f"scale-{a.what}{a.out_tag}.json").write_text(json.dumps(result, ensure_ascii=False, indent=2))
+        out.write_text(json.dumps(result, ensure_ascii=False, indent=2))
     return 0
 
 

@@ -14,6 +14,9 @@ POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0
 # give ~95, but a bulk build's uncompacted rows then hold ~1 entry each (12 GB after 65k documents here),
 # so the README keeps 22.
 BUCKET_BITS = int(os.environ.get("BENCH_BUCKET_BITS", "22"))
+# hash partitions of the PostgreSQL bucket table (the setting's default, 1): compaction rebuilds one
+# partition at a time, so its transient disk is 1/P of the index
+PARTITIONS = int(os.environ.get("BENCH_PARTITIONS", "1"))
 
 
 def settings_for(backend: str, data_dir: Path, tag: str, bucket_bits: int = BUCKET_BITS) -> Any:
@@ -27,6 +30,7 @@ def settings_for(backend: str, data_dir: Path, tag: str, bucket_bits: int = BUCK
         lsh_postgres_url=POSTGRES_URL,
         lsh_postgres_schema=f"bench_{tag}".replace("-", "_"),
         lsh_bucket_bits=bucket_bits,
+        lsh_partitions=PARTITIONS,
     )
 
 
@@ -76,3 +80,34 @@ def drop_backend(backend: str, tag: str) -> None:
 
         with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA IF EXISTS "bench_{tag}" CASCADE'.replace("-", "_"))
+
+
+class DiskPeak:
+    """Samples, in a thread, the free space of the file system holding ``path`` and (PostgreSQL) the
+    database size, so a run records how much transient disk a compaction took at its worst."""
+
+    def __init__(self, path: str = "/", interval: float = 0.5) -> None:
+        import shutil
+        import threading
+
+        self._free = lambda: shutil.disk_usage(path).free
+        self.free_before = self.min_free = self._free()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, args=(interval,), daemon=True)
+
+    def _sample(self, interval: float) -> None:
+        while not self._stop.wait(interval):
+            self.min_free = min(self.min_free, self._free())
+
+    def __enter__(self) -> DiskPeak:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def used_at_peak(self) -> int:
+        """Bytes taken beyond what was in use before, at the lowest free space seen."""
+        return max(0, self.free_before - self.min_free)

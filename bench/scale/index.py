@@ -12,12 +12,14 @@ from __future__ import annotations
 import sqlite3
 import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from bench.scale.common import (
+    DiskPeak,
     cpu_seconds,
     drop_backend,
     pg_backend_pid,
@@ -96,8 +98,16 @@ def measure_queries(backend: str, work: str, tag: str, n_docs: int, queries: int
 
 
 def run_backend(
-    backend: str, sizes: list[int], work: Path, queries: int, batch: int, deadline: float
+    backend: str,
+    sizes: list[int],
+    work: Path,
+    queries: int,
+    batch: int,
+    deadline: float,
+    progress: Callable[[dict[str, Any]], None] = lambda run: None,
 ) -> dict[str, Any]:
+    """Build cumulatively to each size, compact, measure; ``progress`` gets the run after each size (a
+    10^6 build takes an hour: what was measured is saved even if a later size fails)."""
     from bench.speed.engine import in_child
 
     tag = f"idx-{backend}"
@@ -122,7 +132,8 @@ def run_backend(
             index.commit()
         seg_s = time.perf_counter() - t0
         t1 = time.perf_counter()
-        index.compact()
+        with DiskPeak() as peak:
+            index.compact()
         compact_s = time.perf_counter() - t1
         build_s += seg_s + compact_s
         docs_added, built = size - built, size
@@ -136,11 +147,14 @@ def run_backend(
             "build_s_cumulative": round(build_s, 1),
             "docs_per_s": round(docs_added / seg_s, 1),
             "compact_s": round(compact_s, 1),
+            "compact_transient_disk_gb": round(peak.used_at_peak / 1e9, 2),
+            "disk_free_gb_before_compaction": round(peak.free_before / 1e9, 1),
             "disk_bytes_per_doc": round(disk / size, 1),
             "ram_bytes_per_doc": round(resident / size, 1),
             **q,
         }
         points.append(point)
+        progress({"backend": backend, "points": points})
         print(f"  {backend} {size}: {point}", flush=True)
     index.close()
     conn.close()

@@ -45,6 +45,10 @@ AUTO_COMPACT_GENERATIONS = 32  # uncompacted batches after which a commit compac
 # each such plan for ~45 ms. Both are switched off for the read's own transaction only.
 _READ_PLAN = "SELECT set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true)"
 
+# A bucket row outgrows the 2 KB TOAST threshold near 10^6 documents at 22 bits (~380 entries): kept
+# inline up to a page, a query reads one heap page per bucket instead of a TOAST index descent plus chunks.
+_TABLE_OPTIONS = " WITH (fillfactor = 85, toast_tuple_target = 8160)"
+
 
 def _int4_array(values: list[int]) -> str:
     """An ``int4[]`` literal: one string parameter instead of psycopg adapting thousands of ints."""
@@ -127,11 +131,7 @@ class PostgresLsh:
                     self.conn.commit()
                     return int(row[0]), int(row[1])
                 part = " PARTITION BY HASH (bucket)" if partitions > 1 else ""
-                # A bucket row outgrows the 2 KB TOAST threshold near 10^6 documents at 22 bits (~380
-                # entries): kept inline up to a page, a query reads one heap page per bucket instead of
-                # a TOAST index descent plus chunks.
-                table_opts = " WITH (fillfactor = 85, toast_tuple_target = 8160)"
-                opts = "" if partitions > 1 else table_opts
+                opts = "" if partitions > 1 else _TABLE_OPTIONS
                 cur.execute(
                     self._q(
                         "CREATE TABLE IF NOT EXISTS {s}.{t} (bucket int4 NOT NULL, gen int8 NOT NULL,"
@@ -142,7 +142,7 @@ class PostgresLsh:
                     cur.execute(
                         pgsql.SQL(
                             "CREATE TABLE IF NOT EXISTS {s}.{p} PARTITION OF {s}.{t}"
-                            " FOR VALUES WITH (MODULUS {m}, REMAINDER {r})" + table_opts
+                            " FOR VALUES WITH (MODULUS {m}, REMAINDER {r})" + _TABLE_OPTIONS
                         ).format(
                             s=pgsql.Identifier(self.schema),
                             p=pgsql.Identifier(f"{self.table}_p{i}"),
@@ -262,56 +262,107 @@ class PostgresLsh:
         self._copy(cur, buckets[starts], np.full(len(starts), gen, dtype=np.int64), entries, starts)
 
     def compact(self) -> None:
-        """Fold every bucket's generations into one row (``gen = 0``), in one transaction.
+        """Fold every bucket's generations into one row (``gen = 0``), one table or partition at a time.
 
-        Only when more than one generation exists: a compact index is left as it is."""
+        Only when more than one generation exists: a compact index is left as it is. Each relation is
+        rebuilt into a new table that then replaces it (see ``_compact_relation``), so the transient disk
+        is one relation's compacted copy: with ``INTEGRITY_LSH_PARTITIONS`` = P, 1/P of the index."""
         import psycopg
 
         self.flush()
         if self._scalar("SELECT count(*) FROM (SELECT 1 FROM {s}.{t} WHERE gen > 0 LIMIT 1) x") == 0:
             return
+        relations = (
+            [(f"{self.table}_p{i}", i) for i in range(self.partitions)]
+            if self.partitions > 1
+            else [(self.table, None)]
+        )
         try:
+            for relation, remainder in relations:
+                with self.conn.cursor() as cur:
+                    self._compact_relation(cur, relation, remainder)
+                self.conn.commit()
+                self._vacuum(relation)
             with self.conn.cursor() as cur:
-                # A full rewrite: aggregate into an unlogged temporary table, TRUNCATE (no per-row delete
-                # work, no index maintenance for dead rows), insert back in bucket order.
-                cur.execute("SET LOCAL work_mem = '256MB'")
-                # Read in primary-key order and aggregate as rows stream by: no sort or hash spill. With
-                # a sort, compacting 10^6 documents (300M uncompacted rows) spilled into temporary files
-                # on top of the new copy and filled the disk. The copy itself remains transient space
-                # (at 10^6 it passed 27 GB for 12.8 GB of entries, not yet explained; README).
-                cur.execute("SET LOCAL enable_sort = off")
-                cur.execute("SET LOCAL enable_hashagg = off")
-                cur.execute("SET LOCAL enable_seqscan = off")
-                cur.execute(
-                    self._q(
-                        # rows stay inline in the copy as in the table (at 300k the copy was 1.11x its
-                        # entries; at 10^6, with 3 KB rows toasted, it passed 2x before it was cancelled)
-                        "CREATE TEMP TABLE lsh_compact WITH (toast_tuple_target = 8160) ON COMMIT DROP AS"
-                        " SELECT bucket, string_agg(seg, ''::bytea) AS seg FROM {s}.{t} GROUP BY bucket"
-                    )
-                )
-                cur.execute(self._q("TRUNCATE {s}.{t}"))
-                cur.execute(
-                    self._q(
-                        "INSERT INTO {s}.{t} (bucket, gen, seg)"
-                        " SELECT bucket, 0, seg FROM lsh_compact ORDER BY bucket"
-                    )
-                )
                 cur.execute(self._q("UPDATE {s}.meta SET gens = 0 WHERE name = %s"), (self.key,))
             self.conn.commit()
-            # One pass that sets the rewritten rows' hint bits and statistics. Without it every query
-            # dirtied (and later wrote back) a few thousand pages it only read (measured at 100k
-            # documents: 3,500 dirtied buffers per query), until autovacuum got there.
-            self.conn.autocommit = True
-            try:
-                self.conn.execute(self._q("VACUUM (FREEZE, ANALYZE) {s}.{t}"))
-            finally:
-                self.conn.autocommit = False
         except psycopg.Error as exc:
             self.conn.rollback()
             raise CorpusError(f"整理 PostgreSQL 索引失败：{exc}", code="lsh_backend_unavailable") from exc
         self._gens = 0
         self._dirty = False
+
+    def _compact_relation(self, cur: Any, relation: str, remainder: int | None) -> None:
+        """Rebuild one table or partition with one row per bucket, inside the caller's transaction.
+
+        Why a new table and not an in-place rewrite: the old one (uncompacted rows cost ~3x their
+        entries) is dropped as a whole at commit, so the peak is old + compacted, with no temporary copy
+        on top (the earlier copy-TRUNCATE-insert held old + copy + reinserted rows until commit: at 10^6
+        documents more than this host's 74 GB of free disk). The lock first waits for writers in
+        flight and keeps new ones out until commit (without it a batch committed during compaction was
+        missing from the snapshot and then deleted); readers go on reading the old table until the swap, which
+        for a partition includes ATTACH's scan of the new partition (1/P of the index)."""
+        from psycopg import sql as pgsql
+
+        names = {
+            "s": pgsql.Identifier(self.schema),
+            "t": pgsql.Identifier(self.table),
+            "rel": pgsql.Identifier(relation),
+            "new": pgsql.Identifier(f"{relation}_compact"),
+        }
+
+        def run(query: str, **more: Any) -> None:
+            cur.execute(pgsql.SQL(query).format(**names, **more))
+
+        # on the parent (a LOCK recurses to its partitions): self-conflicting, so two compactions queue
+        # instead of deadlocking on the DETACH's lock upgrade; readers' ACCESS SHARE passes
+        run("LOCK TABLE {s}.{t} IN SHARE ROW EXCLUSIVE MODE")
+        # Read in primary-key order and aggregate as rows stream by: no sort or hash spill (with a sort,
+        # 300M uncompacted rows at 10^6 documents spilled into temporary files and filled the disk).
+        for setting in ("enable_sort", "enable_hashagg", "enable_seqscan", "jit"):
+            cur.execute(f"SET LOCAL {setting} = off")
+        run("DROP TABLE IF EXISTS {s}.{new}")
+        run("CREATE TABLE {s}.{new} (LIKE {s}.{rel} INCLUDING ALL)" + _TABLE_OPTIONS)
+        run(
+            "INSERT INTO {s}.{new} (bucket, gen, seg)"
+            " SELECT bucket, 0, string_agg(seg, ''::bytea) FROM {s}.{rel} GROUP BY bucket ORDER BY bucket"
+        )
+        if remainder is not None:
+            run("ALTER TABLE {s}.{t} DETACH PARTITION {s}.{rel}")
+        run("DROP TABLE {s}.{rel}")
+        run("ALTER TABLE {s}.{new} RENAME TO {rel}")
+        cur.execute(
+            "SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'p'",
+            (f'"{self.schema}"."{relation}"',),
+        )
+        pkey = pgsql.Identifier(cur.fetchone()[0])
+        run(
+            "ALTER TABLE {s}.{rel} RENAME CONSTRAINT {old} TO {pk}",
+            old=pkey,
+            pk=pgsql.Identifier(f"{relation}_pkey"),
+        )
+        if remainder is not None:
+            run(
+                "ALTER TABLE {s}.{t} ATTACH PARTITION {s}.{rel} FOR VALUES WITH (MODULUS {m}, REMAINDER {r})",
+                m=pgsql.Literal(self.partitions),
+                r=pgsql.Literal(remainder),
+            )
+
+    def _vacuum(self, relation: str) -> None:
+        """One pass that sets the rebuilt rows' hint bits and statistics. Without it every query dirtied
+        (and later wrote back) a few thousand pages it only read (measured at 100k documents: 3,500
+        dirtied buffers per query), until autovacuum got there."""
+        from psycopg import sql as pgsql
+
+        self.conn.autocommit = True
+        try:
+            self.conn.execute(
+                pgsql.SQL("VACUUM (FREEZE, ANALYZE) {s}.{rel}").format(
+                    s=pgsql.Identifier(self.schema), rel=pgsql.Identifier(relation)
+                )
+            )
+        finally:
+            self.conn.autocommit = False
 
     def commit(self) -> None:
         self.flush()

@@ -449,3 +449,53 @@ def test_postgres_bucket_rows_of_a_few_kilobytes_stay_in_the_heap(
     finally:
         index.close()
         _pg_drop_schema(postgres_url, schema)
+
+
+@pytest.mark.parametrize("partitions", [1, 3])
+def test_postgres_a_batch_committed_while_compaction_waits_is_kept(
+    postgres_url: str, tmp_path: Path, partitions: int
+) -> None:
+    """Compaction rewrites the table from a snapshot. A writer whose batch is in flight when compaction
+    starts must not lose it: before, the snapshot missed the batch and the later TRUNCATE then removed
+    it, so the committed documents were no longer found. Compaction now waits for writers first."""
+    import threading
+    import time
+
+    import psycopg
+
+    from integrity.corpus.pg_index import PostgresLsh
+
+    schema = f"itest_{uuid.uuid4().hex[:8]}"
+    settings = _pg_settings(tmp_path, postgres_url, schema, 8, partitions)
+    rng = np.random.default_rng(11)
+    docs = {rowid: rng.integers(-(2**63), 2**63 - 1, 200, dtype=np.int64) for rowid in range(1, 7)}
+    compactor = PostgresLsh.from_settings(settings, "race")
+    writer = PostgresLsh.from_settings(settings, "race")
+    try:
+        for rowid in (1, 2, 3):
+            compactor.add(rowid, f"d{rowid}", docs[rowid])
+        compactor.commit()
+        for rowid in (4, 5, 6):
+            writer.add(rowid, f"d{rowid}", docs[rowid])
+        writer.flush()  # rows written, transaction still open
+        pid = compactor.conn.info.backend_pid
+        thread = threading.Thread(target=compactor.compact)
+        thread.start()
+        with psycopg.connect(postgres_url.replace("+psycopg", ""), autocommit=True) as watch:
+            for _ in range(200):  # until the compaction waits on the writer's lock
+                waiting = watch.execute(
+                    "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", (pid,)
+                ).fetchone()
+                if waiting == ("Lock",):
+                    break
+                time.sleep(0.05)
+            assert waiting == ("Lock",)
+        writer.commit()
+        thread.join(30)
+        assert not thread.is_alive()
+        for rowid, hashes in docs.items():
+            assert compactor.query(hashes)[rowid] == len(np.unique(hashes)), rowid
+    finally:
+        writer.close()
+        compactor.close()
+        _pg_drop_schema(postgres_url, schema)
