@@ -409,7 +409,7 @@ class PostgresLsh:
             raise CorpusError(f"查询 PostgreSQL 索引失败：{exc}", code="lsh_backend_unavailable") from exc
         if row is None or row[2] is None:
             return hits
-        # the three aggregates read the same rows in the same order: bucket i owns lens[i] entries
+        # the three aggregates read the same rows in the same order: row i holds lens[i] entries
         lens = np.frombuffer(row[1], dtype=">i4") // ENTRY.itemsize
         e = np.frombuffer(row[2], dtype=ENTRY)
         # query tags sorted by (bucket, tag); a bucket holds 1 query tag, rarely 2-3
@@ -417,15 +417,23 @@ class PostgresLsh:
         kb, kt = qb[order], qt[order]
         first = np.flatnonzero(np.r_[True, kb[1:] != kb[:-1]])
         mult = np.diff(np.r_[first, len(kb)])
-        ei = np.repeat(np.searchsorted(buckets, np.frombuffer(row[0], dtype=">i4")), lens)  # entry → bucket
+        pos = np.searchsorted(buckets, np.frombuffer(row[0], dtype=">i4"))  # row → its query bucket
         tags = e["tag"]
-        match = tags == kt[first][ei]
-        for k in range(1, int(mult.max())):
-            more = mult > k
-            match |= more[ei] & (tags == kt[np.where(more, first + k, first)][ei])
-        matched = e["doc"][match]
+        # Why per row, then repeated: at 10^6 documents a query reads ~1.8M entries, and an entry → bucket
+        # index array plus gathers through it cost 10 ms of client CPU; one repeat of the rows' tags, 2 ms.
+        match = tags == np.repeat(kt[first][pos], lens)
+        ends = np.cumsum(lens)
+        for k in range(1, int(mult.max())):  # rows whose bucket holds more than k query tags (few)
+            rows = np.flatnonzero(mult[pos] > k)
+            if len(rows) == 0:
+                break
+            at = np.concatenate([np.arange(ends[r] - lens[r], ends[r]) for r in rows.tolist()])
+            match[at] |= tags[at] == np.repeat(kt[first[pos[rows]] + k], lens[rows])
+        hit = np.flatnonzero(match)
+        matched = e["doc"][hit]
         if max_df is not None:  # judge each (bucket, tag) on its own document frequency
-            ekey = (buckets[ei][match].astype(np.uint64) << np.uint64(32)) | tags[match].astype(np.uint64)
+            hit_bucket = buckets[pos[np.searchsorted(ends, hit, side="right")]]
+            ekey = (hit_bucket.astype(np.uint64) << np.uint64(32)) | tags[hit].astype(np.uint64)
             matched = _df_cut(ekey, matched, max_df)
         docs, counts = np.unique(matched, return_counts=True)
         hits.update(dict(zip(docs.tolist(), counts.tolist(), strict=True)))
