@@ -91,7 +91,7 @@ def compare(
             completed[id(doc)] = corpus.complete(doc)
         return completed[id(doc)]
 
-    q_sentences = sentences(text) if reworded else []
+    q_sentences = sentences(text) if reworded else ()
     rdocs = [full(d) for d, r in docs if r]
     rfrags = dict(
         zip(

@@ -23,11 +23,14 @@ Offsets are character offsets into the two texts given (the decoded input and th
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from integrity.text.english import Sentence
+
+Sentences = Sequence[Sentence]  # as ``english.sentences`` returns them (a cached tuple)
 
 SEED_COS = 0.4
 SEED_DICE = 0.4
@@ -56,7 +59,7 @@ class _Vectors:
     entries sorted by row, plus dense rows over the stems the two texts share (all a dot product
     needs). Plain numpy: the check path does not import scipy (tests/integrity/text/test_normalise.py)."""
 
-    def __init__(self, qs: list[Sentence], ss: list[Sentence]) -> None:
+    def __init__(self, qs: Sentences, ss: Sentences) -> None:
         vocab: dict[str, int] = {}
         rows: list[int] = []
         cols: list[int] = []
@@ -140,7 +143,7 @@ def _cluster(seeds: list[tuple[int, int]], gap_q: int, gap_s: int) -> list[list[
         groups = nxt
 
 
-def _fragment(group: list[tuple[int, int]], qs: list[Sentence], ss: list[Sentence], v: _Vectors) -> Fragment:
+def _fragment(group: list[tuple[int, int]], qs: Sentences, ss: Sentences, v: _Vectors) -> Fragment:
     i0, i1 = min(p[0] for p in group), max(p[0] for p in group)
     j0, j1 = min(p[1] for p in group), max(p[1] for p in group)
     sim = v.cosine(i0, i1, j0, j1)
@@ -148,7 +151,7 @@ def _fragment(group: list[tuple[int, int]], qs: list[Sentence], ss: list[Sentenc
 
 
 def _extend(
-    seeds: list[tuple[int, int]], qs: list[Sentence], ss: list[Sentence], v: _Vectors, gap_q: int, gap_s: int
+    seeds: list[tuple[int, int]], qs: Sentences, ss: Sentences, v: _Vectors, gap_q: int, gap_s: int
 ) -> list[Fragment]:
     out: list[Fragment] = []
     for group in _cluster(seeds, gap_q, gap_s):
@@ -173,12 +176,12 @@ def _drop_overlaps(frags: list[Fragment]) -> list[Fragment]:
     return sorted(kept, key=lambda f: f.q0)
 
 
-def reword_align(qs: list[Sentence], ss: list[Sentence]) -> list[Fragment]:
+def reword_align(qs: Sentences, ss: Sentences) -> list[Fragment]:
     """Reworded passages shared by a paper's sentences ``qs`` and a source's sentences ``ss``."""
     return reword_align_many(qs, [ss])[0]
 
 
-def reword_align_many(qs: list[Sentence], sources: list[list[Sentence]]) -> list[list[Fragment]]:
+def reword_align_many(qs: Sentences, sources: list[Sentences]) -> list[list[Fragment]]:
     """``reword_align`` against each of ``sources``. A paper sentence that seeds with
     ``STOCK_SOURCES`` or more of them is a stock sentence (a licence notice, a site banner, a formula
     of the field), not evidence of copying from any one of them, and seeds nothing (the same reasoning
@@ -196,9 +199,7 @@ def reword_align_many(qs: list[Sentence], sources: list[list[Sentence]]) -> list
     return out
 
 
-def _passages(
-    qs: list[Sentence], ss: list[Sentence], v: _Vectors, seeds: list[tuple[int, int]]
-) -> list[Fragment]:
+def _passages(qs: Sentences, ss: Sentences, v: _Vectors, seeds: list[tuple[int, int]]) -> list[Fragment]:
     frags = [f for f in _extend(seeds, qs, ss, v, GAP, GAP) if _long_enough(f)]
     summaries = [
         f

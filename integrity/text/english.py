@@ -12,6 +12,7 @@ the contract of every reported passage) and its stems.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import zlib
@@ -109,9 +110,14 @@ class Sentence:
 _EDGE = " \t\r\n\"'()[]{}.,;:!?-"
 
 
-def sentences(text: str) -> list[Sentence]:
+@functools.lru_cache(maxsize=64)
+def sentences(text: str) -> tuple[Sentence, ...]:
     """Sentences of ``text`` with their spans (surrounding spaces and punctuation excluded) and content
-    stems; sentences without any content word are left out."""
+    stems; sentences without any content word are left out.
+
+    Cached (immutable result; a ``str`` caches its own hash, so a hit costs no pass over the text): a
+    check splits its paper once for reworded-candidate retrieval and again for alignment, and the
+    sources of a batch recur across papers."""
     out: list[Sentence] = []
     pos = 0
     for m in [*_SENTENCE_BREAK.finditer(text), None]:
@@ -122,7 +128,7 @@ def sentences(text: str) -> list[Sentence]:
             s = pos + len(seg) - len(seg.lstrip(_EDGE))
             out.append(Sentence(s, pos + len(seg.rstrip(_EDGE)), tuple(stems)))
         pos = m.end() if m is not None else len(text)
-    return out
+    return tuple(out)
 
 
 _MASK31 = 0x7FFFFFFF  # index hashes fit SQLite's 4-byte integer encoding

@@ -59,6 +59,15 @@ def test_sentences_keep_offsets_into_the_text() -> None:
     assert spans == ["First sentence about rivers", "Second one: floods and dams", "A third about gravel"]
 
 
+def test_a_text_is_split_into_sentences_once() -> None:
+    """A check splits its paper for reworded-candidate retrieval and again for alignment: the second call
+    returns the first call's (immutable) result instead of a new pass over the text."""
+    text = "Fresh text, unseen by other tests. " + REWORDED
+    first = sentences(text)
+    assert sentences(text) is first
+    assert isinstance(first, tuple) and first
+
+
 def test_reworded_sentences_align_but_same_topic_does_not() -> None:
     src = sentences(SOURCE)
     [f] = reword_align(sentences(REWORDED), src)
